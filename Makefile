@@ -1,0 +1,64 @@
+# xborder: `make run` starts the whole system on this machine, `make test` runs every check.
+# Both bootstrap what they need from a bare python3: uv (in .tools/), then the locked packages (.venv/).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell $(PYTHON) -c "import sys; print(sys.executable)")
+export UV_PROJECT_ENVIRONMENT := .venv
+RUN := $(UV) run --frozen --no-sync
+PYTEST := $(RUN) pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap run start stop status test lint fmt unit integration stack-tests lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard */*/pyproject.toml)
+	@$(UV) sync --frozen --all-packages
+	@touch $@
+
+bootstrap: .venv/.synced ## create .venv with every package from uv.lock
+
+lock: $(UV) ## refresh uv.lock after changing a pyproject.toml
+	$(UV) lock
+
+run: bootstrap ## start everything (embedded PostgreSQL and broker, four services); Ctrl-C stops it
+	@$(RUN) xborder-dev run
+
+start: bootstrap ## start everything in the background (see `make status`, `make stop`)
+	@$(RUN) xborder-dev start
+
+stop: bootstrap ## stop a stack started with `make start`
+	@$(RUN) xborder-dev stop
+
+status: bootstrap ## show each process of a background stack and whether it is ready
+	@$(RUN) xborder-dev status
+
+lint: bootstrap ## ruff, ruff format --check, mypy --strict, import-linter
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy libs/events/src libs/platform/src tools/devstack/src services/*/src
+	$(RUN) lint-imports
+
+fmt: bootstrap ## apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+unit: bootstrap ## tests that need no I/O
+	$(PYTEST) -m "not integration and not stack"
+
+integration: bootstrap ## tests against real PostgreSQL and a Kafka-protocol broker
+	$(PYTEST) -m "integration or stack"
+
+test: lint ## the lint gate, then every test
+	$(PYTEST)

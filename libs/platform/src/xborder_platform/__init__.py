@@ -1,0 +1,1 @@
+"""xborder's shared runtime kit. It holds no business types."""

@@ -1,0 +1,1 @@
+"""Messaging kit: outbox and inbox tables, relay, consumer loop, dead letters."""

@@ -1,0 +1,59 @@
+"""The settings base every service extends: one validated class per service, read at start-up."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+#: Password used by the development stack; production refuses to start with it.
+DEV_PASSWORD = "xborder-dev"
+#: Secrets that must never reach production.
+KNOWN_DEFAULT_SECRETS = frozenset({DEV_PASSWORD, "", "postgres", "password", "changeme"})
+
+
+class SettingsError(ValueError):
+    """Raised when a service's settings cannot be used."""
+
+
+class BaseServiceSettings(BaseSettings):
+    """Settings shared by every service. Subclasses set `env_prefix` (e.g. `ORDER_`)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: SecretStr = SecretStr("")
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
+        min_length=1,
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _check_database_url(self) -> Self:
+        raw = self.database_url.get_secret_value()
+        if not raw:
+            raise ValueError("database_url is required (set <PREFIX>DATABASE_URL)")
+        try:
+            url = make_url(raw)
+        except Exception as exc:
+            raise ValueError(f"database_url is not a valid URL: {exc}") from None
+        if url.get_backend_name() != "postgresql":
+            raise ValueError("database_url must be a postgresql URL")
+        if self.environment == "production" and (url.password or "") in KNOWN_DEFAULT_SECRETS:
+            raise ValueError("database_url uses a default password, refused in production")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The database URL with the asyncpg driver, whatever driver the operator wrote."""
+        url = make_url(self.database_url.get_secret_value())
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)

@@ -1,0 +1,1 @@
+"""xborder customs-svc."""

@@ -1,0 +1,1 @@
+"""customs-svc's adapters: tables, repositories, external providers."""

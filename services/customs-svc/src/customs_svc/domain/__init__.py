@@ -1,0 +1,1 @@
+"""customs-svc's domain model: plain Python, no framework imports."""

@@ -1,0 +1,1 @@
+"""customs-svc's entrypoints: the HTTP API (and, later, the worker)."""

@@ -1,0 +1,1 @@
+"""customs-svc's HTTP API."""

@@ -1,0 +1,1 @@
+"""customs-svc's use cases: handlers and the unit of work."""

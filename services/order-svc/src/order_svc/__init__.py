@@ -1,0 +1,1 @@
+"""xborder order-svc."""

@@ -1,0 +1,1 @@
+"""order-svc's adapters: tables, repositories, external providers."""

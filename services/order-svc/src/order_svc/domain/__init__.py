@@ -1,0 +1,1 @@
+"""order-svc's domain model: plain Python, no framework imports."""

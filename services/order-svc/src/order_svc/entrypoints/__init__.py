@@ -1,0 +1,1 @@
+"""order-svc's entrypoints: the HTTP API (and, later, the worker)."""

@@ -1,0 +1,1 @@
+"""order-svc's use cases: handlers and the unit of work."""

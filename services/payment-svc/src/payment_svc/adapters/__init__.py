@@ -1,0 +1,1 @@
+"""payment-svc's adapters: tables, repositories, external providers."""

@@ -1,0 +1,1 @@
+"""payment-svc's domain model: plain Python, no framework imports."""

@@ -1,0 +1,1 @@
+"""payment-svc's entrypoints: the HTTP API (and, later, the worker)."""

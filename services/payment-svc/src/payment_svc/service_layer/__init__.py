@@ -1,0 +1,1 @@
+"""payment-svc's use cases: handlers and the unit of work."""

@@ -1,0 +1,1 @@
+"""xborder shipping-svc."""

@@ -1,0 +1,1 @@
+"""shipping-svc's adapters: tables, repositories, external providers."""

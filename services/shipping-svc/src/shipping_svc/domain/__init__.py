@@ -1,0 +1,1 @@
+"""shipping-svc's domain model: plain Python, no framework imports."""

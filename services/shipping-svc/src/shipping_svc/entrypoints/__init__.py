@@ -1,0 +1,1 @@
+"""shipping-svc's entrypoints: the HTTP API (and, later, the worker)."""

@@ -1,0 +1,1 @@
+"""shipping-svc's HTTP API."""

@@ -1,0 +1,1 @@
+"""shipping-svc's Alembic history."""

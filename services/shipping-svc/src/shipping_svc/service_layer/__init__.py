@@ -1,0 +1,1 @@
+"""shipping-svc's use cases: handlers and the unit of work."""

@@ -1,0 +1,120 @@
+"""Each service skeleton against real PostgreSQL and the broker: health, readiness, migrations."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from importlib import import_module
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from xborder_devstack.backends import free_port
+from xborder_platform.migrations import alembic_config
+from xborder_platform.settings import BaseServiceSettings
+
+pytestmark = pytest.mark.integration
+
+SERVICES = {"order_svc": 8001, "payment_svc": 8002, "shipping_svc": 8003, "customs_svc": 8004}
+
+
+def settings_for(module: str, **values: object) -> BaseServiceSettings:
+    settings_cls: type[BaseServiceSettings] = import_module(f"{module}.config").Settings
+    return settings_cls(**values)
+
+
+async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            yield client
+
+
+def create_app(module: str, settings: BaseServiceSettings) -> FastAPI:
+    app: FastAPI = import_module(f"{module}.bootstrap").create_app(settings)
+    return app
+
+
+@pytest.mark.parametrize("module", SERVICES)
+def test_default_ports(module: str) -> None:
+    assert settings_for(module).port == SERVICES[module]
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_ready_with_its_database_and_the_broker(
+    module: str, service_database, kafka_bootstrap: str
+) -> None:
+    url = await service_database(module)
+    settings = settings_for(module, database_url=url, kafka_bootstrap_servers=kafka_bootstrap)
+    async for client in client_for(create_app(module, settings)):
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {
+            "database": {"ok": True, "reason": None},
+            "broker": {"ok": True, "reason": None},
+        }
+        openapi = (await client.get("/openapi.json")).json()
+        assert "/readyz" in openapi["paths"]
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_wrong_database_password_is_not_ready_with_the_reason(
+    module: str, service_database, pg_server, kafka_bootstrap: str
+) -> None:
+    url = await service_database(module)
+    wrong = url.replace(f":{pg_server.password}@", ":not-the-password@")
+    assert wrong != url
+    settings = settings_for(module, database_url=wrong, kafka_bootstrap_servers=kafka_bootstrap)
+    async for client in client_for(create_app(module, settings)):
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        body = ready.json()
+        assert body["status"] == "not ready"
+        assert body["checks"]["broker"]["ok"] is True
+        assert body["checks"]["database"]["ok"] is False
+        assert "password authentication failed" in body["checks"]["database"]["reason"]
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_unreachable_broker_is_not_ready_with_the_reason(
+    module: str, service_database
+) -> None:
+    url = await service_database(module)
+    nobody = f"127.0.0.1:{free_port()}"
+    settings = settings_for(
+        module, database_url=url, kafka_bootstrap_servers=nobody, readiness_timeout_s=1.0
+    )
+    async for client in client_for(create_app(module, settings)):
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        checks = ready.json()["checks"]
+        assert checks["database"] == {"ok": True, "reason": None}
+        assert checks["broker"]["ok"] is False
+        assert checks["broker"]["reason"]
+        assert (await client.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_migrations_go_down_and_up_again(module: str, new_database) -> None:
+    from alembic import command
+
+    url = await new_database()
+    cfg = alembic_config(f"{module}:migrations", url)
+    await asyncio.to_thread(command.upgrade, cfg, "head")
+    await asyncio.to_thread(command.downgrade, cfg, "base")
+    await asyncio.to_thread(command.upgrade, cfg, "head")
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.execute(
+                text("SELECT to_regclass('outbox')::text, to_regclass('inbox')::text")
+            )
+            assert tables.one() == ("outbox", "inbox")
+            version = await conn.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == "0001"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,148 @@
+"""`make run`, `make start`, `make status`, `make stop` as a newcomer uses them, on free ports."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from xborder_devstack.backends import free_port
+
+pytestmark = pytest.mark.stack
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT_VARS = ["ORDER_PORT", "PAYMENT_PORT", "SHIPPING_PORT", "CUSTOMS_PORT"]
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", *(f"{p}_DATABASE_URL" for p in
+                 ("ORDER", "PAYMENT", "SHIPPING", "CUSTOMS"))):  # fmt: skip
+        env.pop(name, None)
+    env.update({name: str(free_port()) for name in PORT_VARS})
+    env.update(
+        XBORDER_HOME=str(tmp_path / "home"),
+        XBORDER_PG_PORT=str(free_port()),
+        XBORDER_BROKER_PORT=str(free_port()),
+    )
+    return env
+
+
+def processes_under(home: Path) -> list[str]:
+    """Command lines of live processes that mention the stack's home or its ports."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if str(home) in cmd and state != "Z":
+            found.append(f"{entry.name}: {cmd}")
+    return found
+
+
+def wait_ready(home: Path, proc: subprocess.Popen[bytes] | None, timeout: float = 150) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(
+                f"the stack exited early: {proc.stdout.read() if proc.stdout else ''}"
+            )
+        try:
+            state = json.loads((home / "stack.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            state = {}
+        if state.get("phase") == "ready":
+            return state
+        time.sleep(0.5)
+    raise AssertionError("the stack did not become ready in time")
+
+
+def assert_all_ready(env: dict[str, str]) -> None:
+    for var in PORT_VARS:
+        r = httpx.get(f"http://127.0.0.1:{env[var]}/readyz", timeout=5)
+        assert r.status_code == 200, (var, r.text)
+
+
+def assert_nothing_left(home: Path, pids: dict[str, int]) -> None:
+    deadline = time.monotonic() + 10
+    while processes_under(home) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_under(home) == []
+    for name, pid in pids.items():
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text(), (
+            name
+        )
+
+
+def start_make_run(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_make_run_starts_everything_and_stops_cleanly_twice(stack_env, how: str) -> None:
+    home = Path(stack_env["XBORDER_HOME"])
+    for attempt in (1, 2):  # the second start reuses the data directory and must start cleanly
+        proc = start_make_run(stack_env)
+        try:
+            state = wait_ready(home, proc)
+            assert_all_ready(stack_env)
+            assert set(state["pids"]) == {
+                "postgres", "broker", "order-svc", "payment-svc", "shipping-svc", "customs-svc",
+            }  # fmt: skip
+            if how == "ctrl-c":
+                os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+            else:
+                proc.send_signal(signal.SIGTERM)  # `kill <pid of make>`
+            output = proc.communicate(timeout=90)[0].decode()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert "xborder is running" in output, output
+        assert "stopped PostgreSQL" in output, (attempt, output)
+        assert_nothing_left(home, {"launcher": state["launcher_pid"], **state["pids"]})
+
+
+def test_make_start_status_stop(stack_env) -> None:
+    home = Path(stack_env["XBORDER_HOME"])
+
+    def make(target: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "--no-print-directory", target],
+            cwd=ROOT, env=stack_env, capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+
+    def not_running() -> bool:
+        status = make("status")
+        return status.returncode != 0 and "xborder is not running" in status.stderr
+
+    assert not_running()
+    started = make("start")
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        state = wait_ready(home, None)
+        assert_all_ready(stack_env)
+        status = make("status")
+        assert status.returncode == 0, status.stderr
+        assert status.stderr.count(" ready") >= 4
+        again = make("start")  # a second stack on the same home is refused
+        assert again.returncode != 0
+        assert "already running" in again.stderr
+    finally:
+        stopped = make("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "xborder stopped" in stopped.stderr
+    assert_nothing_left(home, {"launcher": state["launcher_pid"], **state["pids"]})
+    assert not_running()

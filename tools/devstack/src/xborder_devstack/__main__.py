@@ -1,0 +1,5 @@
+"""`python -m xborder_devstack`."""
+
+from xborder_devstack.cli import main
+
+main()
