@@ -1,5 +1,6 @@
 """`make run`, `make start`, `make status`, `make stop` as a newcomer uses them, on free ports."""
 
+import asyncio
 import json
 import os
 import signal
@@ -146,3 +147,34 @@ def test_make_start_status_stop(stack_env) -> None:
     assert "xborder stopped" in stopped.stderr
     assert_nothing_left(home, {"launcher": state["launcher_pid"], **state["pids"]})
     assert not_running()
+
+
+@pytest.mark.integration
+async def test_external_kafka_and_databases_are_used_instead_of_embedded_parts(
+    stack_env, service_database, kafka_bootstrap: str
+) -> None:
+    home = Path(stack_env["XBORDER_HOME"])
+    env = dict(stack_env, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap)
+    for prefix, module in [("ORDER", "order_svc"), ("PAYMENT", "payment_svc"),
+                           ("SHIPPING", "shipping_svc"), ("CUSTOMS", "customs_svc")]:  # fmt: skip
+        env[f"{prefix}_DATABASE_URL"] = await service_database(module)
+    started = await asyncio.to_thread(
+        subprocess.run,
+        ["make", "--no-print-directory", "start"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    try:
+        assert started.returncode == 0, started.stderr
+        state = await asyncio.to_thread(wait_ready, home, None)
+        assert set(state["pids"]) == {"order-svc", "payment-svc", "shipping-svc", "customs-svc"}
+        assert_all_ready(env)
+        log = (home / "logs" / "stack.log").read_text()
+        assert "using the database URLs from the environment" in log
+        assert f"Kafka: {kafka_bootstrap} (external)" in log
+    finally:
+        await asyncio.to_thread(
+            subprocess.run,
+            ["make", "--no-print-directory", "stop"],
+            cwd=ROOT, env=env, timeout=120, check=False,
+        )  # fmt: skip
+    assert_nothing_left(home, state["pids"])

