@@ -13,7 +13,7 @@ RUN := $(UV) run --frozen --no-sync
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap run start stop status test lint fmt unit integration stack-tests lock
+.PHONY: help bootstrap run start stop status test lint fmt schemas unit integration stack-tests lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ lint: bootstrap ## ruff, ruff format --check, mypy --strict, import-linter
 fmt: bootstrap ## apply ruff's fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+schemas: bootstrap ## regenerate libs/events/schemas (JSON Schema, AsyncAPI) from the event models
+	$(RUN) python -m xborder_events.schemas
 
 unit: bootstrap ## tests that need no I/O
 	$(PYTEST) -m "not integration and not stack"

@@ -1,17 +1,22 @@
 """Each service skeleton against real PostgreSQL and the broker: health, readiness, migrations."""
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from importlib import import_module
 
 import httpx
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from xborder_devstack.backends import free_port
+from xborder_platform.http.auth import issue_api_key
 from xborder_platform.migrations import alembic_config
 from xborder_platform.settings import BaseServiceSettings
 
@@ -111,10 +116,59 @@ async def test_migrations_go_down_and_up_again(module: str, new_database) -> Non
     try:
         async with engine.connect() as conn:
             tables = await conn.execute(
-                text("SELECT to_regclass('outbox')::text, to_regclass('inbox')::text")
+                text(
+                    "SELECT to_regclass('outbox')::text, to_regclass('inbox')::text, "
+                    "to_regclass('idempotency_keys')::text, to_regclass('api_keys')::text"
+                )
             )
-            assert tables.one() == ("outbox", "inbox")
+            assert tables.one() == ("outbox", "inbox", "idempotency_keys", "api_keys")
             version = await conn.execute(text("SELECT version_num FROM alembic_version"))
-            assert version.scalar_one() == "0001"
+            assert version.scalar_one() == "0002"
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_the_http_kit_is_wired_in(
+    module: str, service_database, kafka_bootstrap: str
+) -> None:
+    url = await service_database(module)
+    settings = settings_for(
+        module, database_url=url, kafka_bootstrap_servers=kafka_bootstrap, max_body_bytes=32
+    )
+    app = create_app(module, settings)
+    async for client in client_for(app):
+        missing = await client.get("/no-such-route")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        too_large = await client.post("/no-such-route", content=b"x" * 33)
+        assert too_large.status_code == 413
+        assert too_large.json()["max_body_bytes"] == 32
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200
+        service = import_module(f"{module}.config").SERVICE_NAME
+        assert (
+            f'http_requests_total{{method="GET",route="unmatched",service="{service}",'
+            f'status="404"}} 1.0' in metrics.text
+        )
+        async with app.state.engine.begin() as conn:
+            key, record = await issue_api_key(conn, role="storefront", merchant_id="m-1")
+        principal = await app.state.api_keys.authenticate(key)
+        assert principal is not None
+        assert principal.key_id == record.id
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_migrations_match_the_http_tables_declared(module: str, service_database) -> None:
+    metadata = import_module(f"{module}.adapters.tables").metadata
+    engine = create_async_engine(await service_database(module))
+
+    def differences(conn: Connection) -> list[object]:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+        return [d for d in diffs if re.search(r"[<'](idempotency_keys|api_keys)[>']", repr(d))]
+
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(differences) == []
     finally:
         await engine.dispose()

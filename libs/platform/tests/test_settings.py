@@ -79,3 +79,11 @@ def test_cli_exits_with_a_clear_message_on_invalid_settings(
     err = capsys.readouterr().err
     assert "demo-svc: invalid settings" in err
     assert "log_level" in err
+
+
+def test_http_kit_settings_have_safe_defaults_and_bounds() -> None:
+    s = DemoSettings(database_url="postgresql://u:p@db/demo")  # type: ignore[arg-type]
+    assert (s.max_body_bytes, s.idempotency_ttl_s, s.api_key_cache_ttl_s) == (1_048_576, 86_400, 30)
+    for bad in ({"max_body_bytes": -1}, {"idempotency_ttl_s": 0}, {"api_key_cache_ttl_s": -1}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            DemoSettings(database_url="postgresql://u:p@db/demo", **bad)  # type: ignore[arg-type]

@@ -1,18 +1,31 @@
-"""The FastAPI app factory every service uses: logging, lifespan, engine, health routes."""
+"""The FastAPI app factory every service uses: logging, lifespan, engine, health routes, and the
+HTTP kit (problem+json errors, body limit, idempotency keys, API keys, metrics)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import Table
 
 from xborder_platform.db import check_database, create_engine
 from xborder_platform.health import Check, health_router, run_checks
+from xborder_platform.http.auth import ApiKeyAuthenticator
+from xborder_platform.http.idempotency import purge_expired
+from xborder_platform.http.idempotency_routes import install_idempotency
+from xborder_platform.http.limits import BodyLimitMiddleware
+from xborder_platform.http.metrics import install_metrics, metrics_registry
+from xborder_platform.http.problems import ProblemType, install_problem_handlers
 from xborder_platform.kafka import BrokerProbe
 from xborder_platform.logging import configure_logging
+from xborder_platform.messaging.consumer import ConsumerSpec, purge_inbox
+from xborder_platform.messaging.housekeeping import PeriodicPurge, Purge
+from xborder_platform.messaging.metrics import MessagingMetrics
+from xborder_platform.messaging.runtime import MessagingRuntime
 from xborder_platform.settings import BaseServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -30,6 +43,13 @@ class ServiceSpec:
     version: str = "0.1.0"
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     lifespan: ExtraLifespan | None = None
+    #: Plain exceptions (e.g. the domain's) and the problem each is answered with.
+    problems: Mapping[type[Exception], ProblemType] = field(default_factory=dict)
+    #: The service's outbox and inbox tables; with them the app runs the relay and consumers.
+    outbox: Table | None = None
+    inbox: Table | None = None
+    #: The consumer groups of the service and their handlers.
+    consumers: Sequence[ConsumerSpec] = field(default_factory=tuple)
 
 
 def _checks(request: Request) -> Mapping[str, Check]:
@@ -45,9 +65,17 @@ def _checks(request: Request) -> Mapping[str, Check]:
     return {"database": database, "broker": broker}
 
 
-def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings) -> FastAPI:
-    """Build a service's app; dependencies that are down make it not-ready, never crash it."""
+def create_service_app(
+    spec: ServiceSpec, settings: BaseServiceSettings, *, worker: bool = False
+) -> FastAPI:
+    """Build a service's app; dependencies that are down make it not-ready, never crash it.
+
+    The API app serves the service's routes and, unless `embedded_worker` is off, also runs the
+    outbox relay, the consumers and the periodic purges. The worker app (`worker=True`) runs
+    those and serves only health and metrics, for deployments that scale them apart.
+    """
     configure_logging(service=spec.name, level=settings.log_level, fmt=settings.log_format)
+    runs_messaging = worker or settings.embedded_worker
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,25 +84,77 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings) -> Fast
             settings.async_database_url, pool_size=settings.db_pool_size, application_name=spec.name
         )
         app.state.broker_probe = BrokerProbe(settings.kafka_bootstrap_servers, client_id=spec.name)
+        app.state.api_keys = ApiKeyAuthenticator.for_engine(
+            app.state.engine, cache_ttl_s=settings.api_key_cache_ttl_s
+        )
         await _log_readiness(app, settings)
+        background = _Background(spec, settings, app) if runs_messaging else None
         try:
+            if background is not None:
+                background.start()
             if spec.lifespan is None:
                 yield
             else:
                 async with spec.lifespan(app):
                     yield
         finally:
+            if background is not None:
+                await background.stop()
             await app.state.broker_probe.close()
             await app.state.engine.dispose()
             log.info("service stopped")
 
+    title = f"{spec.title} (worker)" if worker else spec.title
     app = FastAPI(
-        title=spec.title, description=spec.description, version=spec.version, lifespan=lifespan
+        title=title, description=spec.description, version=spec.version, lifespan=lifespan
     )
+    # Middleware added last runs first: metrics see every answer, the 413 and the 500 included.
+    install_problem_handlers(app, mapped=spec.problems)
+    install_idempotency(app, ttl=timedelta(seconds=settings.idempotency_ttl_s))
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_metrics(app, service=spec.name)
     app.include_router(health_router(_checks, timeout=settings.readiness_timeout_s))
-    for router in spec.routers:
-        app.include_router(router)
+    app.state.messaging_metrics = MessagingMetrics(metrics_registry(app))
+    if not worker:
+        for router in spec.routers:
+            app.include_router(router)
     return app
+
+
+class _Background:
+    """The relay, the consumers and the periodic purges of one process."""
+
+    def __init__(self, spec: ServiceSpec, settings: BaseServiceSettings, app: FastAPI) -> None:
+        engine = app.state.engine
+        self._runtime: MessagingRuntime | None = None
+        if spec.outbox is not None and spec.inbox is not None:
+            self._runtime = MessagingRuntime(
+                service=spec.name,
+                engine=engine,
+                outbox=spec.outbox,
+                inbox=spec.inbox,
+                consumers=spec.consumers,
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                settings=settings,
+                metrics=app.state.messaging_metrics,
+            )
+        purges: list[Purge] = [("idempotency keys", lambda: purge_expired(engine))]
+        if spec.inbox is not None:
+            inbox = spec.inbox
+            purges.append(
+                ("inbox rows", lambda: purge_inbox(engine, inbox, settings.inbox_retention_s))
+            )
+        self._purger = PeriodicPurge(purges, interval_s=settings.purge_interval_s)
+
+    def start(self) -> None:
+        if self._runtime is not None:
+            self._runtime.start()
+        self._purger.start()
+
+    async def stop(self) -> None:
+        await self._purger.stop()
+        if self._runtime is not None:
+            await self._runtime.stop()
 
 
 async def _log_readiness(app: FastAPI, settings: BaseServiceSettings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from aiokafka import AIOKafkaClient
 
@@ -40,3 +41,27 @@ class BrokerProbe:
         if client is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), timeout=5)
+
+
+def producer_options(
+    bootstrap_servers: str, *, client_id: str, request_timeout_ms: int = 10_000
+) -> dict[str, Any]:
+    """Options for a producer whose sends are durable: acks from all in-sync replicas.
+
+    Idempotence stays off because not every Kafka-protocol broker supports it; ordering and
+    exactly-once effects come from the outbox relay and the consumers' inbox instead.
+    """
+    return {
+        "bootstrap_servers": bootstrap_servers,
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": False,
+        "linger_ms": 0,
+        "request_timeout_ms": request_timeout_ms,
+    }
+
+
+async def stop_quietly(client: Any, *, timeout: float = 10.0) -> None:
+    """Stop an aiokafka producer or consumer without hanging on a broker that is gone."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.stop(), timeout=timeout)

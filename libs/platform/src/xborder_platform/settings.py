@@ -8,6 +8,8 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from xborder_platform.messaging.settings import MessagingSettings
+
 #: Password used by the development stack; production refuses to start with it.
 DEV_PASSWORD = "xborder-dev"
 #: Secrets that must never reach production.
@@ -18,8 +20,11 @@ class SettingsError(ValueError):
     """Raised when a service's settings cannot be used."""
 
 
-class BaseServiceSettings(BaseSettings):
-    """Settings shared by every service. Subclasses set `env_prefix` (e.g. `ORDER_`)."""
+class BaseServiceSettings(BaseSettings, MessagingSettings):
+    """Settings shared by every service. Subclasses set `env_prefix` (e.g. `ORDER_`).
+
+    The messaging knobs (relay, consumers, retention) come from `MessagingSettings`.
+    """
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
@@ -36,6 +41,24 @@ class BaseServiceSettings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=0,
+        description="Largest request body accepted, in bytes; larger ones get 413.",
+    )
+    idempotency_ttl_s: int = Field(
+        default=86_400,
+        ge=1,
+        description="How long an Idempotency-Key and its stored answer are kept, in seconds "
+        "(clients retry for up to a day: keep at least 86400 in production).",
+    )
+    api_key_cache_ttl_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How long an API key lookup is cached in the process, in seconds: a revoked "
+        "key keeps working for at most this long.",
+    )
 
     @model_validator(mode="after")
     def _check_database_url(self) -> Self:

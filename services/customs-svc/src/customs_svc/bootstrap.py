@@ -11,9 +11,10 @@ from xborder_platform.settings import BaseServiceSettings
 MIGRATIONS = "customs_svc:migrations"
 
 
-def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
-    """Build the HTTP app from validated settings (read from the environment when not given)."""
-    return create_service_app(SPEC, settings or Settings())
+def create_app(settings: BaseServiceSettings | None = None, *, worker: bool = False) -> FastAPI:
+    """Build the HTTP app (or, with `worker`, the relay-and-consumers process) from validated
+    settings, read from the environment when not given."""
+    return create_service_app(SPEC, settings or Settings(), worker=worker)
 
 
 COMMANDS = ServiceCommands(

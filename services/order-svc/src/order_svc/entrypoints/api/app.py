@@ -1,5 +1,6 @@
 """order-svc's HTTP surface: what the app factory serves."""
 
+from order_svc.adapters.tables import inbox, outbox
 from order_svc.config import SERVICE_NAME
 from xborder_platform.app import ServiceSpec
 
@@ -9,4 +10,6 @@ SPEC = ServiceSpec(
     description=(
         "The storefront's order API and the order's state machine across the whole lifecycle."
     ),
+    outbox=outbox,
+    inbox=inbox,
 )

@@ -1,5 +1,6 @@
 """payment-svc's HTTP surface: what the app factory serves."""
 
+from payment_svc.adapters.tables import inbox, outbox
 from payment_svc.config import SERVICE_NAME
 from xborder_platform.app import ServiceSpec
 
@@ -10,4 +11,6 @@ SPEC = ServiceSpec(
         "Payments in the buyer's currency, settlement in the merchant's, refunds, "
         "and a double-entry ledger."
     ),
+    outbox=outbox,
+    inbox=inbox,
 )

@@ -1,5 +1,6 @@
 """shipping-svc's HTTP surface: what the app factory serves."""
 
+from shipping_svc.adapters.tables import inbox, outbox
 from shipping_svc.config import SERVICE_NAME
 from xborder_platform.app import ServiceSpec
 
@@ -9,4 +10,6 @@ SPEC = ServiceSpec(
     description=(
         "Lanes, carriers, rates with delivery windows, shipments and normalised tracking."
     ),
+    outbox=outbox,
+    inbox=inbox,
 )

@@ -1,0 +1,258 @@
+"""The consumer loop against real PostgreSQL and the broker: inbox, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import func, select
+
+from xborder_events import encode, kafka_headers, kafka_key
+from xborder_platform.messaging import dead_letters
+from xborder_platform.messaging.consumer import (
+    ConsumerConfig,
+    ConsumerSpec,
+    EventConsumer,
+    HandlerContext,
+)
+
+from .support import (
+    SOURCE,
+    consume_all,
+    effect_counts,
+    inbox,
+    messaging_engine,
+    outbox,
+    produce,
+    produce_envelopes,
+    record_effect,
+    sample_envelope,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+FAST = ConsumerConfig(
+    fetch_max_wait_ms=20,
+    session_timeout_ms=6_000,
+    heartbeat_interval_ms=1_000,
+    max_attempts=3,
+    retry_backoff_s=0.01,
+    retry_backoff_max_s=0.05,
+)
+
+
+def make_consumer(
+    engine, bootstrap: str, topic: str, dlq: str, handler=record_effect, group: str | None = None
+) -> EventConsumer:  # type: ignore[no-untyped-def]
+    event_type = sample_envelope().type
+    return EventConsumer(
+        engine,
+        outbox=outbox,
+        inbox=inbox,
+        spec=ConsumerSpec(
+            group=group or f"g-{uuid.uuid4().hex[:8]}",
+            topics=[topic],
+            handlers={event_type: handler},
+        ),
+        bootstrap_servers=bootstrap,
+        source=SOURCE,
+        dead_letter_topic=dlq,
+        config=FAST,
+    )
+
+
+async def test_a_redelivered_event_has_one_effect(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    """Twice on the topic, and again after a crash between the transaction and the commit."""
+    engine = await messaging_engine(await new_database())
+    topic, dlq = await kafka_topics(2)
+    twice = sample_envelope()
+    once = sample_envelope()
+    await produce_envelopes(kafka_bootstrap, topic, [twice, once, twice])
+    group = f"g-{uuid.uuid4().hex[:8]}"
+
+    # A consumer that applies the batch and dies before committing its offsets.
+    crashing = make_consumer(engine, kafka_bootstrap, topic, dlq, group=group)
+    raw = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+        fetch_max_wait_ms=20,
+    )
+    await raw.start()
+    fetched: dict = {}
+    for _ in range(100):
+        for tp, records in (await raw.getmany(timeout_ms=200)).items():
+            fetched.setdefault(tp, []).extend(records)
+        if sum(len(r) for r in fetched.values()) == 3:
+            break
+    assert await crashing.process_batch(fetched)
+    assert await effect_counts(engine) == {twice.id: 1, once.id: 1}
+    await raw.stop()  # leaves the group without committing anything
+
+    consumer = make_consumer(engine, kafka_bootstrap, topic, dlq, group=group)
+    task = asyncio.create_task(consumer.run())
+
+    async def redelivered() -> bool:
+        return await _committed(kafka_bootstrap, group, topic) == 3
+
+    await wait_until(redelivered, timeout=60)
+    consumer.stop()
+    await asyncio.wait_for(task, timeout=30)
+    assert consumer.processed == 0  # all three were redeliveries the inbox absorbed
+    assert await effect_counts(engine) == {twice.id: 1, once.id: 1}
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(inbox)) == 2
+    await engine.dispose()
+
+
+async def dead_letter_command(bootstrap: str, topic: str, *args: str) -> str:
+    """Run a service's `dead-letters` command; return its standard output."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "order_svc",
+        "dead-letters",
+        "--topic",
+        topic,
+        *args,
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int:
+    """Sum of the group's committed offsets on `topic`."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await probe.start()
+    try:
+        partitions = probe.partitions_for_topic(topic) or set()
+        total = 0
+        for p in partitions:
+            total += await probe.committed(TopicPartition(topic, p)) or 0
+        return total
+    finally:
+        await probe.stop()
+
+
+async def test_poison_events_go_to_the_dead_letter_topic_and_replay_processes_once(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    engine = await messaging_engine(await new_database())
+    topic, dlq = await kafka_topics(2, partitions=1)
+    fixed = False
+
+    async def fragile(ctx: HandlerContext) -> None:
+        if ctx.envelope.subject == str(poison.subject) and not fixed:
+            raise ValueError("cannot ship to the moon")
+        await record_effect(ctx)
+
+    poison = sample_envelope()
+    unknown = json.loads(encode(sample_envelope()))
+    unknown["type"] = "xborder.NoSuchEvent.v1"
+    behind = sample_envelope()
+    await produce(
+        kafka_bootstrap,
+        topic,
+        [
+            (b"k1", b"{not json", []),
+            (b"k2", json.dumps(unknown).encode(), []),
+            (kafka_key(poison), encode(poison), kafka_headers(poison)),
+            (kafka_key(behind), encode(behind), kafka_headers(behind)),
+        ],
+    )
+    consumer = make_consumer(engine, kafka_bootstrap, topic, dlq, handler=fragile)
+    task = asyncio.create_task(consumer.run())
+
+    async def behind_processed() -> bool:
+        return (await effect_counts(engine)).get(behind.id) == 1
+
+    await wait_until(behind_processed)
+    letters = await consume_all(kafka_bootstrap, dlq, expected=3)
+    assert len(letters) == 3
+    by_reason = {dict(r.headers)[dead_letters.REASON].decode(): r for r in letters}
+    assert set(by_reason) == {"invalid_json", "unknown_type", "handler_failed"}
+    failed = dict(by_reason["handler_failed"].headers)
+    assert b"cannot ship to the moon" in failed[dead_letters.ERROR]
+    assert failed[dead_letters.ORIGINAL_TOPIC].decode() == topic
+    assert failed[dead_letters.ORIGINAL_PARTITION] == b"0"
+    assert failed[dead_letters.ORIGINAL_OFFSET] == b"2"
+    assert failed[dead_letters.ATTEMPTS] == b"3"
+    assert failed["ce_id"].decode() == str(poison.id)  # original headers are kept
+    assert b"NoSuchEvent" in dict(by_reason["unknown_type"].headers)[dead_letters.ERROR]
+    assert by_reason["invalid_json"].value == b"{not json"
+    assert poison.id not in await effect_counts(engine)
+
+    # The handler is fixed; replaying the dead letter applies it once, replaying again is a no-op.
+    # The operator's command lists and shows them.
+    listed = await dead_letter_command(kafka_bootstrap, dlq, "list", "--json")
+    rows = [json.loads(line) for line in listed.splitlines()]
+    assert {r["reason"] for r in rows} == {"invalid_json", "unknown_type", "handler_failed"}
+    ref = next(r["ref"] for r in rows if r["reason"] == "handler_failed")
+    shown = json.loads(await dead_letter_command(kafka_bootstrap, dlq, "show", ref))
+    assert shown["id"] == str(poison.id)
+    assert shown["original"] == {"topic": topic, "partition": "0", "offset": "2"}
+    assert "cannot ship to the moon" in shown["error"]
+    assert json.loads(shown["value"])["id"] == str(poison.id)
+
+    # The handler is fixed; replaying the dead letter applies it once, replaying again is a no-op.
+    fixed = True
+    replayed = await dead_letter_command(kafka_bootstrap, dlq, "replay", ref)
+    assert f"replayed {ref} to {topic}" in replayed
+    await dead_letter_command(kafka_bootstrap, dlq, "replay", ref)
+
+    async def poison_processed() -> bool:
+        return (await effect_counts(engine)).get(poison.id) == 1
+
+    await wait_until(poison_processed)
+    await asyncio.sleep(1.0)  # give the second replay time to arrive
+    consumer.stop()
+    await asyncio.wait_for(task, timeout=30)
+    assert await effect_counts(engine) == {behind.id: 1, poison.id: 1}
+    assert consumer.dead_lettered == 3
+    await engine.dispose()
+
+
+async def test_events_emitted_by_a_handler_commit_with_its_effect(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    engine = await messaging_engine(await new_database())
+    topic, dlq = await kafka_topics(2)
+    cause = sample_envelope()
+
+    async def reacting(ctx: HandlerContext) -> None:
+        await record_effect(ctx)
+        ctx.emit(ctx.event)
+
+    await produce_envelopes(kafka_bootstrap, topic, [cause])
+    consumer = make_consumer(engine, kafka_bootstrap, topic, dlq, handler=reacting)
+    task = asyncio.create_task(consumer.run())
+
+    async def done() -> bool:
+        return consumer.processed == 1
+
+    await wait_until(done)
+    consumer.stop()
+    await asyncio.wait_for(task, timeout=30)
+    async with engine.connect() as conn:
+        payloads = list(await conn.scalars(select(outbox.c.payload)))
+    assert len(payloads) == 1
+    assert payloads[0]["causationid"] == str(cause.id)
+    assert payloads[0]["correlationid"] == cause.correlationid
+    assert payloads[0]["source"] == SOURCE
+    await engine.dispose()
