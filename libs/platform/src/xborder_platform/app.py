@@ -26,7 +26,9 @@ from xborder_platform.messaging.consumer import ConsumerSpec, purge_inbox
 from xborder_platform.messaging.housekeeping import PeriodicPurge, Purge
 from xborder_platform.messaging.metrics import MessagingMetrics
 from xborder_platform.messaging.runtime import MessagingRuntime
+from xborder_platform.messaging.topics import TopicNamespace
 from xborder_platform.settings import BaseServiceSettings
+from xborder_platform.uow import unit_of_work_factory
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +89,14 @@ def create_service_app(
         app.state.api_keys = ApiKeyAuthenticator.for_engine(
             app.state.engine, cache_ttl_s=settings.api_key_cache_ttl_s
         )
-        await _log_readiness(app, settings)
+        if spec.outbox is not None:
+            app.state.unit_of_work = unit_of_work_factory(
+                app.state.engine,
+                spec.outbox,
+                source=f"xborder/{spec.name}",
+                namespace=TopicNamespace(settings.kafka_topic_prefix),
+            )
+        await _log_readiness(app, settings, role="worker" if worker else "api")
         background = _Background(spec, settings, app) if runs_messaging else None
         try:
             if background is not None:
@@ -137,6 +146,7 @@ class _Background:
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 settings=settings,
                 metrics=app.state.messaging_metrics,
+                topic_prefix=settings.kafka_topic_prefix,
             )
         purges: list[Purge] = [("idempotency keys", lambda: purge_expired(engine))]
         if spec.inbox is not None:
@@ -157,12 +167,12 @@ class _Background:
             await self._runtime.stop()
 
 
-async def _log_readiness(app: FastAPI, settings: BaseServiceSettings) -> None:
+async def _log_readiness(app: FastAPI, settings: BaseServiceSettings, *, role: str) -> None:
     """Say at start-up whether the dependencies answer, so a misconfiguration is loud at once."""
     scope = {"type": "http", "app": app}
     results = await run_checks(_checks(Request(scope)), timeout=settings.readiness_timeout_s)
     failed = {r.name: r.reason for r in results if not r.ok}
     if failed:
-        log.error("service started but is not ready", failed_checks=failed)
+        log.error("service started but is not ready", role=role, failed_checks=failed)
     else:
-        log.info("service started and ready", port=settings.port)
+        log.info("service started and ready", role=role)

@@ -131,9 +131,7 @@ async def _dead_letters(args: argparse.Namespace, settings: BaseServiceSettings,
         print(f"{count} dead letter(s) on {topic}", file=sys.stderr)
         return 0
     if args.dlq_command == "show":
-        found = await dead_letters.find_dead_letter(
-            bootstrap, topic, args.ref, client_id=client_id
-        )
+        found = await dead_letters.find_dead_letter(bootstrap, topic, args.ref, client_id=client_id)
         if found is None:
             print(f"no dead letter {args.ref} on {topic}", file=sys.stderr)
             return 1

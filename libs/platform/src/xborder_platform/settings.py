@@ -37,6 +37,13 @@ class BaseServiceSettings(BaseSettings, MessagingSettings):
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"),
         min_length=1,
     )
+    kafka_topic_prefix: str = Field(
+        default="",
+        validation_alias=AliasChoices("KAFKA_TOPIC_PREFIX"),
+        pattern=r"^[A-Za-z0-9._-]*$",
+        max_length=100,
+        description="Prepended to every topic name, to share one cluster between environments.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
+from fastapi import Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from xborder_events import Envelope, Event, envelope_for, topic_for
 from xborder_platform.messaging.outbox import OutboxRow, write_outbox
+from xborder_platform.messaging.topics import TopicNamespace
 
 
 @dataclass(kw_only=True)
@@ -109,4 +111,40 @@ class UnitOfWork:
             await conn.close()
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """Makes a unit of work; request-scoped ones carry the request's correlation and trace ids."""
+
+    def __call__(
+        self, *, correlation_id: str | None = None, traceparent: str | None = None
+    ) -> UnitOfWork: ...
+
+
+def unit_of_work_factory(
+    engine: AsyncEngine, outbox: Table, *, source: str, namespace: TopicNamespace
+) -> UnitOfWorkFactory:
+    """A factory of units of work on `engine`, publishing into `namespace`'s topics."""
+
+    def make(*, correlation_id: str | None = None, traceparent: str | None = None) -> UnitOfWork:
+        return UnitOfWork(
+            engine,
+            outbox,
+            source=source,
+            correlation_id=correlation_id,
+            traceparent=traceparent,
+            route=namespace.route,
+        )
+
+    return make
+
+
+def get_unit_of_work(request: Request) -> UnitOfWork:
+    """FastAPI dependency: a new unit of work for this request (open it with `async with`).
+
+    The request's `X-Correlation-ID` (if any) becomes the correlation id of its events and its
+    `traceparent` header their trace context.
+    """
+    factory: UnitOfWorkFactory = request.app.state.unit_of_work
+    return factory(
+        correlation_id=request.headers.get("x-correlation-id"),
+        traceparent=request.headers.get("traceparent"),
+    )

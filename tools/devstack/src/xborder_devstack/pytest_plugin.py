@@ -22,6 +22,7 @@ from xborder_devstack.backends import (
     start_postgres,
 )
 from xborder_devstack.broker import create_topics
+from xborder_events.topics import ALL_TOPICS
 from xborder_platform.migrations import upgrade_to_head
 
 _used: dict[str, str] = {}
@@ -153,5 +154,23 @@ async def kafka_topics(kafka_bootstrap: str) -> Callable[..., Awaitable[list[str
         names = [f"test.{uuid.uuid4().hex[:12]}" for _ in range(count)]
         await create_topics(kafka_bootstrap, names, partitions=partitions)
         return names
+
+    return make
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def kafka_namespace(kafka_bootstrap: str) -> Callable[..., Awaitable[str]]:
+    """Factory: `prefix = await kafka_namespace()` creates every xborder topic under a new prefix.
+
+    Give the prefix to services as `kafka_topic_prefix` (KAFKA_TOPIC_PREFIX): their events and
+    consumer groups then stay apart from every other test's on the shared broker.
+    """
+
+    async def make(*, partitions: int = 3) -> str:
+        prefix = f"t{uuid.uuid4().hex[:10]}."
+        await create_topics(
+            kafka_bootstrap, [f"{prefix}{t}" for t in ALL_TOPICS], partitions=partitions
+        )
+        return prefix
 
     return make

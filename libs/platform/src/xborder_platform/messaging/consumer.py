@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from xborder_events import Decoded, DecodeError, Envelope, Event, decode
+from xborder_events import Decoded, DecodeError, Envelope, Event, decode, topic_for
 from xborder_platform.kafka import producer_options, stop_quietly
 from xborder_platform.messaging.dead_letters import dead_letter_headers
 from xborder_platform.messaging.metrics import MessagingMetrics
@@ -144,8 +144,10 @@ class EventConsumer:
         dead_letter_topic: str,
         config: ConsumerConfig | None = None,
         metrics: MessagingMetrics | None = None,
+        route: Callable[[str], str] = topic_for,
     ) -> None:
         self._engine = engine
+        self._route = route
         self._outbox = outbox
         self._inbox = inbox
         self._spec = spec
@@ -341,7 +343,7 @@ class EventConsumer:
         )
         if inserted.first() is None:
             return "duplicate"
-        emitter = Emitter(source=self._source, cause=envelope)
+        emitter = Emitter(source=self._source, cause=envelope, route=self._route)
         await item.handler(
             HandlerContext(
                 conn=conn,

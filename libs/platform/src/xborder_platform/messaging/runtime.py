@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 
 import structlog
@@ -14,6 +15,7 @@ from xborder_platform.messaging.consumer import ConsumerConfig, ConsumerSpec, Ev
 from xborder_platform.messaging.metrics import MessagingMetrics
 from xborder_platform.messaging.relay import OutboxRelay, RelayConfig
 from xborder_platform.messaging.settings import MessagingSettings
+from xborder_platform.messaging.topics import TopicNamespace
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +46,17 @@ def consumer_config(settings: MessagingSettings) -> ConsumerConfig:
     )
 
 
+def in_namespace(spec: ConsumerSpec, namespace: TopicNamespace) -> ConsumerSpec:
+    """`spec` reading the same topics in `namespace` (its group name is prefixed too)."""
+    if not namespace.prefix:
+        return spec
+    return dataclasses.replace(
+        spec,
+        group=namespace.topic(spec.group),
+        topics=[namespace.topic(t) for t in spec.topics],
+    )
+
+
 class MessagingRuntime:
     """The relay plus one `EventConsumer` per spec, for one service."""
 
@@ -58,7 +71,9 @@ class MessagingRuntime:
         bootstrap_servers: str,
         settings: MessagingSettings,
         metrics: MessagingMetrics | None = None,
+        topic_prefix: str = "",
     ) -> None:
+        namespace = TopicNamespace(topic_prefix)
         self.relay = OutboxRelay(
             engine,
             outbox,
@@ -72,12 +87,13 @@ class MessagingRuntime:
                 engine,
                 outbox=outbox,
                 inbox=inbox,
-                spec=spec,
+                spec=in_namespace(spec, namespace),
                 bootstrap_servers=bootstrap_servers,
                 source=f"xborder/{service}",
-                dead_letter_topic=dead_letter_topic(service),
+                dead_letter_topic=namespace.topic(dead_letter_topic(service)),
                 config=consumer_config(settings),
                 metrics=metrics,
+                route=namespace.route,
             )
             for spec in consumers
         ]
