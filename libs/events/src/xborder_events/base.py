@@ -94,7 +94,7 @@ LongText = Annotated[str, Field(min_length=1, max_length=2000)]
 #: Who pays duties and taxes: DDP, the seller (charged to the buyer at checkout); DAP, the buyer.
 Incoterm = Literal["DDP", "DAP"]
 #: How the buyer pays.
-PaymentMethod = Literal["card", "international_card", "bank_transfer", "paypal", "alipay"]
+PaymentMethod = Literal["card", "international_card", "bank_wire", "paypal", "alipay"]
 
 
 class ValueObject(BaseModel):

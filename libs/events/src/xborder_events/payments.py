@@ -126,10 +126,49 @@ class PaymentRefunded(PaymentEvent):
         return self
 
 
+class PaymentActionRequired(PaymentEvent):
+    """The payment waits on the buyer: a redirect to approve it (PayPal, Alipay), a step-up
+    authentication (cards), or a bank wire to arrive. order-svc shows it; the storefront acts on
+    it (redirects the buyer, shows the payment reference)."""
+
+    event_name: ClassVar[str] = "PaymentActionRequired"
+
+    payment_id: UUID
+    method: PaymentMethod
+    action: Literal["redirect", "authenticate", "await_funds"]
+    amount: Money = Field(description="The amount awaited, in the buyer's currency.")
+    approval_url: str | None = Field(
+        default=None, max_length=2000, description="Where to send the buyer (redirect flows)."
+    )
+    payment_reference: ShortText | None = Field(
+        default=None, description="The reference a bank wire must quote (await_funds)."
+    )
+    expires_at: UtcDatetime | None = Field(
+        default=None, description="When the payment fails if the buyer has not acted."
+    )
+    required_at: UtcDatetime
+
+
+class RefundFailed(PaymentEvent):
+    """A refund could not be made; finance follows it up by hand. order-svc records it."""
+
+    event_name: ClassVar[str] = "RefundFailed"
+
+    payment_id: UUID
+    refund_id: UUID
+    reason: Literal["order_cancelled", "parcel_returned", "parcel_confiscated", "goodwill"]
+    amount: Money = Field(description="The amount that could not be refunded.")
+    failure: Literal["provider_error", "exceeds_captured", "payment_not_captured", "expired"]
+    detail: LongText | None = None
+    failed_at: UtcDatetime
+
+
 #: Every event of this module, for the registry.
 EVENTS: tuple[type[Event], ...] = (
     PaymentAuthorized,
+    PaymentActionRequired,
     PaymentSettled,
     PaymentFailed,
     PaymentRefunded,
+    RefundFailed,
 )

@@ -111,6 +111,22 @@ class ParcelDelivered(ParcelTrackingEvent):
     received_by: ShortText | None = Field(default=None, description="Who signed, if anyone.")
 
 
+class ParcelDeliveryFailed(ParcelTrackingEvent):
+    """The last-mile attempt failed (nobody home, address problem, refused). The carrier tries
+    again or returns the parcel; order-svc records it."""
+
+    event_name: ClassVar[str] = "ParcelDeliveryFailed"
+
+
+class ParcelReturnedToSender(ParcelTrackingEvent):
+    """The parcel is back with the merchant after a return (customs order, refusal, failures).
+
+    payment-svc refunds per policy; order-svc closes the order as returned once refunded.
+    """
+
+    event_name: ClassVar[str] = "ParcelReturnedToSender"
+
+
 class DeliveryEstimateRevised(ShippingEvent):
     """A moving parcel's ETA window changed. order-svc updates what the buyer sees."""
 
@@ -143,6 +159,8 @@ EVENTS: tuple[type[Event], ...] = (
     ParcelArrivedAtDestination,
     ParcelOutForDelivery,
     ParcelDelivered,
+    ParcelDeliveryFailed,
+    ParcelReturnedToSender,
     DeliveryEstimateRevised,
     ShipmentCancelled,
 )

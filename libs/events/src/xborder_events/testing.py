@@ -136,6 +136,22 @@ _SAMPLES: Final[dict[type[Event], Callable[[], dict[str, Any]]]] = {
         "amount": usd("36.00"),
         "refunded_at": AT,
     },
+    payments.PaymentActionRequired: lambda: {
+        "payment_id": sample_id("payment"),
+        "method": "paypal",
+        "action": "redirect",
+        "amount": usd("36.00"),
+        "approval_url": "https://sandbox.paypal.example/approve/PAY-1",
+        "required_at": AT,
+    },
+    payments.RefundFailed: lambda: {
+        "payment_id": sample_id("payment"),
+        "refund_id": sample_id("refund"),
+        "reason": "parcel_returned",
+        "amount": usd("36.00"),
+        "failure": "provider_error",
+        "failed_at": AT,
+    },
     shipping.ShipmentCreated: lambda: {
         "shipment_id": sample_id("shipment"),
         "tracking_number": "YT2533100000001",
@@ -151,6 +167,8 @@ _SAMPLES: Final[dict[type[Event], Callable[[], dict[str, Any]]]] = {
     shipping.ParcelArrivedAtDestination: lambda: {**_tracking(), "location": {"country": "US"}},
     shipping.ParcelOutForDelivery: lambda: {**_tracking(), "location": {"country": "US"}},
     shipping.ParcelDelivered: lambda: {**_tracking(), "location": {"country": "US"}},
+    shipping.ParcelDeliveryFailed: lambda: {**_tracking(), "location": {"country": "US"}},
+    shipping.ParcelReturnedToSender: lambda: {**_tracking(), "location": {"country": "CN"}},
     shipping.DeliveryEstimateRevised: lambda: {
         "shipment_id": sample_id("shipment"),
         "tracking_number": "YT2533100000001",
