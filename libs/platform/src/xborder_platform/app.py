@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import Table
 
 from xborder_platform.db import check_database, create_engine
@@ -28,6 +30,7 @@ from xborder_platform.messaging.metrics import MessagingMetrics
 from xborder_platform.messaging.runtime import MessagingRuntime
 from xborder_platform.messaging.topics import TopicNamespace
 from xborder_platform.settings import BaseServiceSettings
+from xborder_platform.tracing import configure_tracing
 from xborder_platform.uow import unit_of_work_factory
 
 log = structlog.get_logger(__name__)
@@ -77,6 +80,7 @@ def create_service_app(
     those and serves only health and metrics, for deployments that scale them apart.
     """
     configure_logging(service=spec.name, level=settings.log_level, fmt=settings.log_format)
+    tracer_provider = configure_tracing(spec.name, traces_file=settings.traces_file)
     runs_messaging = worker or settings.embedded_worker
 
     @asynccontextmanager
@@ -85,6 +89,10 @@ def create_service_app(
         app.state.engine = create_engine(
             settings.async_database_url, pool_size=settings.db_pool_size, application_name=spec.name
         )
+        if tracer_provider is not None:
+            SQLAlchemyInstrumentor().instrument(
+                engine=app.state.engine.sync_engine, tracer_provider=tracer_provider
+            )
         app.state.broker_probe = BrokerProbe(settings.kafka_bootstrap_servers, client_id=spec.name)
         app.state.api_keys = ApiKeyAuthenticator.for_engine(
             app.state.engine, cache_ttl_s=settings.api_key_cache_ttl_s
@@ -124,6 +132,10 @@ def create_service_app(
     install_metrics(app, service=spec.name)
     app.include_router(health_router(_checks, timeout=settings.readiness_timeout_s))
     app.state.messaging_metrics = MessagingMetrics(metrics_registry(app))
+    if tracer_provider is not None:
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz,metrics"
+        )
     if not worker:
         for router in spec.routers:
             app.include_router(router)

@@ -8,11 +8,14 @@ from typing import Any
 
 import structlog
 
+from xborder_platform.tracing import add_trace_ids
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+    add_trace_ids,
     structlog.processors.StackInfoRenderer(),
 ]
 

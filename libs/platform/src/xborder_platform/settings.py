@@ -45,6 +45,11 @@ class BaseServiceSettings(BaseSettings, MessagingSettings):
         description="Prepended to every topic name, to share one cluster between environments.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    traces_file: str | None = Field(
+        default=None,
+        description="Write trace spans to this file as JSON lines (tracing is otherwise on only "
+        "with OTEL_EXPORTER_OTLP_ENDPOINT).",
+    )
     log_format: Literal["json", "console"] = "json"
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     db_pool_size: int = Field(default=10, ge=1, le=200)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from xborder_events import Envelope, Event, envelope_for, topic_for
 from xborder_platform.messaging.outbox import OutboxRow, write_outbox
 from xborder_platform.messaging.topics import TopicNamespace
+from xborder_platform.tracing import current_traceparent
 
 
 @dataclass(kw_only=True)
@@ -40,7 +41,10 @@ class Emitter:
             source=self.source,
             correlation_id=(cause.correlationid if cause else None) or self.correlation_id,
             causation_id=str(cause.id) if cause else None,
-            traceparent=(cause.traceparent if cause else None) or self.traceparent,
+            # The active span (an HTTP request's, a consumer's) is the parent of what it emits.
+            traceparent=current_traceparent()
+            or (cause.traceparent if cause else None)
+            or self.traceparent,
             tracestate=cause.tracestate if cause else None,
         )
         self.rows.append(OutboxRow.from_envelope(envelope, topic=self.route(envelope.type)))

@@ -26,6 +26,10 @@ class StackSettings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1, le=1000)
     topic_replication: int = Field(default=1, ge=1, le=10)
     ready_timeout_s: float = Field(default=90.0, gt=0)
+    traces: bool = Field(
+        default=False,
+        description="Write every service's trace spans to <home>/traces/<service>.jsonl.",
+    )
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )

@@ -121,6 +121,9 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.settings.traces and f"{p}TRACES_FILE" not in env:
+            traces = (self.settings.home / "traces" / f"{service.name}.jsonl").resolve()
+            env[f"{p}TRACES_FILE"] = str(traces)
         return env
 
     def _migrate(self, envs: dict[str, dict[str, str]]) -> None:

@@ -23,6 +23,7 @@ from typing import Any, TypeAlias
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Table, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +34,7 @@ from xborder_platform.kafka import producer_options, stop_quietly
 from xborder_platform.messaging.dead_letters import dead_letter_headers
 from xborder_platform.messaging.metrics import MessagingMetrics
 from xborder_platform.messaging.outbox import write_outbox
+from xborder_platform.tracing import span_from
 from xborder_platform.uow import Emitter
 
 log = structlog.get_logger(__name__)
@@ -343,17 +345,30 @@ class EventConsumer:
         )
         if inserted.first() is None:
             return "duplicate"
-        emitter = Emitter(source=self._source, cause=envelope, route=self._route)
-        await item.handler(
-            HandlerContext(
-                conn=conn,
-                envelope=envelope,
-                event=item.decoded.event,
-                record=item.record,
-                emitter=emitter,
+        with span_from(
+            f"process {envelope.type}",
+            traceparent=envelope.traceparent,
+            tracestate=envelope.tracestate,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": item.record.topic,
+                "messaging.consumer.group.name": self.group,
+                "messaging.message.id": str(envelope.id),
+                "xborder.order_id": envelope.subject,
+            },
+        ):
+            emitter = Emitter(source=self._source, cause=envelope, route=self._route)
+            await item.handler(
+                HandlerContext(
+                    conn=conn,
+                    envelope=envelope,
+                    event=item.decoded.event,
+                    record=item.record,
+                    emitter=emitter,
+                )
             )
-        )
-        await write_outbox(conn, self._outbox, emitter.rows)
+            await write_outbox(conn, self._outbox, emitter.rows)
         return "processed"
 
     async def _retry(self, item: _Item, outcome: _Outcome) -> None:

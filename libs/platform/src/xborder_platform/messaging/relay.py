@@ -25,12 +25,14 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
 from sqlalchemy import BigInteger, Table, bindparam, cast, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from xborder_platform.kafka import producer_options, stop_quietly
 from xborder_platform.messaging.metrics import MessagingMetrics
 from xborder_platform.messaging.outbox import NOTIFY_CHANNEL, payload_bytes
+from xborder_platform.tracing import span_from
 
 log = structlog.get_logger(__name__)
 
@@ -224,14 +226,25 @@ class OutboxRelay:
         error: BaseException | None = None
         for row in rows:
             try:
-                futures.append(
-                    await producer.send(
-                        row.topic,
-                        value=payload_bytes(row.payload),
-                        key=row.aggregateid.encode(),
-                        headers=[(k, str(v).encode()) for k, v in row.headers.items()],
+                with span_from(
+                    f"publish {row.topic}",
+                    traceparent=row.headers.get("ce_traceparent"),
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": row.topic,
+                        "messaging.message.id": row.headers.get("ce_id", ""),
+                        "xborder.order_id": row.aggregateid,
+                    },
+                ):
+                    futures.append(
+                        await producer.send(
+                            row.topic,
+                            value=payload_bytes(row.payload),
+                            key=row.aggregateid.encode(),
+                            headers=[(k, str(v).encode()) for k, v in row.headers.items()],
+                        )
                     )
-                )
             except Exception as exc:
                 error = exc
                 break
