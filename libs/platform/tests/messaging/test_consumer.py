@@ -256,3 +256,44 @@ async def test_events_emitted_by_a_handler_commit_with_its_effect(
     assert payloads[0]["correlationid"] == cause.correlationid
     assert payloads[0]["source"] == SOURCE
     await engine.dispose()
+
+
+async def test_shutdown_finishes_the_batch_commits_and_leaves_the_group(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    engine = await messaging_engine(await new_database())
+    topic, dlq = await kafka_topics(2, partitions=1)
+    envelopes = [sample_envelope() for _ in range(5)]
+    await produce_envelopes(kafka_bootstrap, topic, envelopes)
+    started = asyncio.Event()
+
+    async def slow(ctx: HandlerContext) -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+        await record_effect(ctx)
+
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    consumer = make_consumer(engine, kafka_bootstrap, topic, dlq, handler=slow, group=group)
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(started.wait(), timeout=60)
+    consumer.stop()  # while the first batch is being applied
+    await asyncio.wait_for(task, timeout=30)
+
+    applied = await effect_counts(engine)
+    assert applied  # the batch in hand was finished, not abandoned
+    assert set(applied.values()) == {1}
+    assert await _committed(kafka_bootstrap, group, topic) == len(applied)
+
+    # It left the group: a new member takes over at once and applies only the rest.
+    successor = make_consumer(engine, kafka_bootstrap, topic, dlq, group=group)
+    task = asyncio.create_task(successor.run())
+
+    async def all_applied() -> bool:
+        return len(await effect_counts(engine)) == len(envelopes)
+
+    await wait_until(all_applied, timeout=60)
+    successor.stop()
+    await asyncio.wait_for(task, timeout=30)
+    assert successor.processed == len(envelopes) - len(applied)
+    assert set((await effect_counts(engine)).values()) == {1}
+    await engine.dispose()
