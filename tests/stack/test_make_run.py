@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -114,6 +115,15 @@ def test_make_run_starts_everything_and_stops_cleanly_twice(stack_env, how: str)
         assert "xborder is running" in output, output
         assert "stopped PostgreSQL" in output, (attempt, output)
         assert_nothing_left(home, {"launcher": state["launcher_pid"], **state["pids"]})
+        # Development API keys: made once, kept private, printed on every start.
+        keys_file = home / "dev-keys.json"
+        assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+        keys = json.loads(keys_file.read_text())
+        assert f"Storefront API key (merchant {keys['merchant']}): {keys['storefront']}" in output
+        assert f"Operator API key: {keys['operator']}" in output
+        if attempt == 1:
+            first_keys = keys
+        assert keys == first_keys
 
 
 def test_make_start_status_stop(stack_env) -> None:

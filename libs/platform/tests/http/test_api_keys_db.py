@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import io
 from typing import Annotated
 
 import pytest
@@ -208,3 +209,31 @@ async def test_the_api_key_command(http_engine: AsyncEngine, capsys) -> None:
         stored = await find_api_key(conn, prefix=prefix)
     assert stored is not None
     assert stored.key_hash == hash_key(plaintext)
+
+
+async def test_a_key_issued_elsewhere_can_be_imported_once(
+    client_for, http_engine: AsyncEngine, capsys, monkeypatch
+) -> None:
+    """One storefront key known to every service: `api-key import` reads it from stdin."""
+    url = http_engine.url.render_as_string(hide_password=False)
+    async with http_engine.begin() as conn:  # issued by another service's database
+        plaintext, _ = await issue_api_key(conn, role="storefront", merchant_id="m-7")
+        await conn.execute(text("DELETE FROM api_keys"))
+
+    async def run(stdin: str, *argv: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin + "\n"))
+        code = await asyncio.to_thread(run_api_key_command, command(*argv), url)
+        return code, capsys.readouterr().err
+
+    args = ("api-key", "import", "--role", "storefront", "--merchant", "m-7")
+    code, err = await run(plaintext, *args)
+    assert (code, "registered") == (0, err.split()[0])
+    assert (await run(plaintext, *args))[0] == 0  # again: already there, nothing changes
+    other = ("api-key", "import", "--role", "storefront", "--merchant", "m-8")
+    assert (await run(plaintext, *other))[0] == 1  # same key, other merchant: refused
+    assert (await run("not-a-key", *args))[0] == 2
+    async with http_engine.connect() as conn:
+        assert len(await list_api_keys(conn)) == 1
+    async with client_for(build_app(http_engine)) as client:
+        answer = await client.get("/storefront/orders", headers={"X-API-Key": plaintext})
+        assert answer.json() == {"merchant": "m-7"}

@@ -8,16 +8,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 import httpx
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from xborder_devstack.broker import EmbeddedBroker, create_topics
 from xborder_devstack.config import DEV_DB_PASSWORD, SERVICES, ServiceInfo, StackSettings
+from xborder_devstack.keys import DevKeys
 from xborder_devstack.postgres import EmbeddedPostgres, ServiceDatabase, provision
 from xborder_devstack.procs import pid_alive, spawn, stop_process, tail
 from xborder_devstack.state import StackState
@@ -43,6 +45,7 @@ class Stack:
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.services: dict[str, subprocess.Popen[bytes]] = {}
+        self.keys: DevKeys | None = None
         self.state = StackState(launcher_pid=os.getpid())
 
     @contextmanager
@@ -71,6 +74,9 @@ class Stack:
         envs = {s.name: self._service_env(s, urls[s.name], bootstrap) for s in SERVICES}
         with self.step("migrations"):
             self._migrate(envs)
+        with self.step("API keys (storefront and operator, in every service)"):
+            self.keys = DevKeys.load_or_create(self.home)
+            asyncio.run(self.keys.register(_asyncpg_urls(urls.values())))
         with self.step("services ready"):
             self._start_services(envs)
         self.state.phase = "ready"
@@ -194,6 +200,13 @@ class Stack:
         self.console.print(table)
         first = next(iter(self.state.urls.values()))
         self.console.print(f"Try: [bold]curl -s {first}/readyz[/]")
+        if self.keys is not None:
+            self.console.print(
+                f"Storefront API key (merchant {self.keys.merchant}): {self.keys.storefront}\n"
+                f"Operator API key: {self.keys.operator}\n"
+                f"[dim](kept in {self.home / 'dev-keys.json'})[/]",
+                soft_wrap=True,
+            )
         self.console.print(f"Logs: {self.logs}  ·  Ctrl-C stops everything.")
 
     def stop(self) -> None:
@@ -209,6 +222,13 @@ class Stack:
             self.postgres.stop()
             self.console.print("[dim]stopped PostgreSQL[/]")
         StackState.clear(self.home)
+
+
+def _asyncpg_urls(urls: Iterable[str]) -> list[str]:
+    return [
+        make_url(u).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+        for u in urls
+    ]
 
 
 async def _provision_all(pg: EmbeddedPostgres, dbs: list[ServiceDatabase]) -> None:

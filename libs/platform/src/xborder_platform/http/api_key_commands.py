@@ -1,4 +1,4 @@
-"""The `api-key` command of a service's command line: create, list and revoke API keys."""
+"""The `api-key` command of a service's command line: create, import, list and revoke keys."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from xborder_platform.http.auth import (
     ROLES,
     ApiKeyRecord,
     Role,
+    find_api_key,
+    hash_key,
     issue_api_key,
+    key_prefix,
     list_api_keys,
     revoke_api_key,
 )
@@ -36,6 +39,13 @@ def add_api_key_parser(subparsers: argparse._SubParsersAction[Any]) -> argparse.
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--merchant", help="the merchant a storefront key acts for")
     create.add_argument("--label", default="", help="what the key is for, to recognise it later")
+    imported = actions.add_parser(
+        "import",
+        help="register a key issued elsewhere, read from standard input (idempotent)",
+    )
+    imported.add_argument("--role", required=True, choices=ROLES)
+    imported.add_argument("--merchant", help="the merchant a storefront key acts for")
+    imported.add_argument("--label", default="", help="what the key is for")
     actions.add_parser("list", help="list every key: prefix, role, merchant, label, state")
     revoke = actions.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix", help="the key's prefix, e.g. xb_live_0a1b2c3d4e5f")
@@ -57,6 +67,8 @@ async def _run(args: argparse.Namespace, database_url: str) -> int:
         async with engine.begin() as conn:
             if args.api_key_command == "create":
                 return await _create(conn, args)
+            if args.api_key_command == "import":
+                return await _import(conn, args, sys.stdin.readline().strip())
             if args.api_key_command == "revoke":
                 if await revoke_api_key(conn, prefix=args.prefix):
                     print(f"revoked {args.prefix}", file=sys.stderr)
@@ -86,6 +98,36 @@ async def _create(conn: AsyncConnection, args: argparse.Namespace) -> int:
         f"created {record.prefix} ({_describe(record)}); the key above is shown only once",
         file=sys.stderr,
     )
+    return 0
+
+
+async def _import(conn: AsyncConnection, args: argparse.Namespace, plaintext: str) -> int:
+    prefix = key_prefix(plaintext)
+    existing = await find_api_key(conn, prefix=prefix) if prefix else None
+    if existing is not None:
+        same = (
+            existing.key_hash == hash_key(plaintext)
+            and existing.role == args.role
+            and existing.merchant_id == args.merchant
+            and existing.revoked_at is None
+        )
+        if same:
+            print(f"{existing.prefix} is already registered", file=sys.stderr)
+            return 0
+        print(f"{existing.prefix} is registered with other settings or revoked", file=sys.stderr)
+        return 1
+    try:
+        _, record = await issue_api_key(
+            conn,
+            role=cast(Role, args.role),
+            merchant_id=args.merchant,
+            label=args.label,
+            plaintext=plaintext,
+        )
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"registered {record.prefix} ({_describe(record)})", file=sys.stderr)
     return 0
 
 

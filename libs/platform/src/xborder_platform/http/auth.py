@@ -92,18 +92,34 @@ def key_prefix(plaintext: str) -> str | None:
     return plaintext[:_PREFIX_LENGTH]
 
 
+def generate_api_key() -> str:
+    """A new random key: a public prefix (shown in listings) and a 256-bit secret."""
+    return f"{KEY_PREFIX}{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+
+
 async def issue_api_key(
-    conn: AsyncConnection, *, role: Role, merchant_id: str | None = None, label: str = ""
+    conn: AsyncConnection,
+    *,
+    role: Role,
+    merchant_id: str | None = None,
+    label: str = "",
+    plaintext: str | None = None,
 ) -> tuple[str, ApiKeyRecord]:
-    """Create a key; returns the key itself (shown once, never stored) and its record."""
+    """Create a key; returns the key itself (shown once, never stored) and its record.
+
+    `plaintext` registers a key issued elsewhere (a storefront holds one key that each service
+    knows); it must have the shape of the keys issued here.
+    """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if role == "storefront" and not merchant_id:
         raise ValueError("a storefront key needs the merchant it acts for")
     if role == "operator" and merchant_id:
         raise ValueError("an operator key acts for every merchant; give no merchant")
-    prefix = KEY_PREFIX + secrets.token_hex(6)
-    plaintext = f"{prefix}_{secrets.token_urlsafe(32)}"
+    plaintext = plaintext or generate_api_key()
+    prefix = key_prefix(plaintext) or ""
+    if not prefix or len(plaintext) < len(prefix) + 33:
+        raise ValueError(f"not an API key of ours (want {KEY_PREFIX}<12 hex>_<secret>)")
     row = (
         await conn.execute(
             _TABLE.insert()
