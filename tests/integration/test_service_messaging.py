@@ -89,7 +89,8 @@ async def test_the_service_relays_its_outbox_and_reports_it(
     assert body["correlationid"] == "corr-1"
     assert body["source"] == f"xborder/{module.replace('_', '-')}"
     assert records[0].key == str(order_id).encode()
-    assert "xborder_outbox_published_total 1.0" in metrics
+    service = module.replace("_", "-")
+    assert f'xborder_outbox_published_total{{service="{service}"}} 1.0' in metrics
     for name in ("xborder_outbox_backlog", "xborder_outbox_oldest_unpublished_age_seconds"):
         assert name in metrics
     assert "/healthz" in paths
@@ -134,7 +135,8 @@ async def test_the_api_process_can_leave_relaying_to_a_worker(
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             ready = await client.get("/readyz")
             assert ready.status_code == 200, ready.text
-            assert "xborder_outbox_published_total 1.0" in (await client.get("/metrics")).text
+            scrape = (await client.get("/metrics")).text
+            assert 'xborder_outbox_published_total{service="order-svc"} 1.0' in scrape
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), timeout=30)

@@ -119,6 +119,11 @@ class OrderPlaced(OrderEvent):
     payment: PaymentInstruction
     shipping_quote_id: UUID
     landed_cost_quote_id: UUID | None = Field(default=None, description="Required under DDP.")
+    buyer_tax_id: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        default=None,
+        description="The buyer's tax id where the destination requires one at import (e.g. a "
+        "Brazilian CPF). Personal data: for customs clearance only.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -185,7 +190,10 @@ class OrderCompleted(OrderEvent):
 class OrderReturned(OrderEvent):
     """The parcel went back to the merchant; the order is closed as Returned.
 
-    payment-svc refunds `refund_amount` to the buyer (None: the policy grants no refund).
+    order-svc emits it once the parcel is back (ParcelReturnedToSender) and payment-svc has
+    answered with the refund's outcome (PaymentRefunded or RefundFailed), in either order.
+    `refund_amount` is what was refunded to the buyer (None: nothing was, e.g. the refund
+    failed); it is a record for finance and analytics, not a request to refund again.
     """
 
     event_name: ClassVar[str] = "OrderReturned"
@@ -198,7 +206,10 @@ class OrderReturned(OrderEvent):
 class OrderConfiscated(OrderEvent):
     """Customs confiscated the parcel; the order is closed as Confiscated.
 
-    payment-svc refunds `refund_amount` to the buyer (None: the policy grants no refund).
+    order-svc emits it once the parcel was seized (ParcelConfiscated) and payment-svc has
+    answered with the refund's outcome (PaymentRefunded or RefundFailed), in either order.
+    `refund_amount` is what was refunded to the buyer (None: nothing was, e.g. the refund
+    failed); it is a record for finance and analytics, not a request to refund again.
     """
 
     event_name: ClassVar[str] = "OrderConfiscated"

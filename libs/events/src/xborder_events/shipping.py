@@ -147,7 +147,11 @@ class ShipmentCancelled(ShippingEvent):
 
     shipment_id: UUID
     tracking_number: ShortText | None = None
-    reason: Literal["order_cancelled", "carrier_rejected"]
+    reason: Literal["order_cancelled", "carrier_rejected", "merchant_request"] = Field(
+        description="order_cancelled: the order was cancelled before dispatch; carrier_rejected: "
+        "no service of the lane could carry the parcel; merchant_request: the merchant or an "
+        "operator cancelled the booking over HTTP."
+    )
     cancelled_at: UtcDatetime
 
 

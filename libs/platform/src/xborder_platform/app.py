@@ -131,7 +131,7 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     install_metrics(app, service=spec.name)
     app.include_router(health_router(_checks, timeout=settings.readiness_timeout_s))
-    app.state.messaging_metrics = MessagingMetrics(metrics_registry(app))
+    app.state.messaging_metrics = MessagingMetrics(metrics_registry(app), service=spec.name)
     if tracer_provider is not None:
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=tracer_provider, excluded_urls="healthz,readyz,metrics"

@@ -185,7 +185,8 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 try:
-                    await self._start()
+                    if not await self._start_unless_stopped():
+                        break
                     backoff = self._config.retry_backoff_s or 0.1
                     await self._loop()
                 except asyncio.CancelledError:
@@ -203,6 +204,22 @@ class EventConsumer:
         finally:
             await self._close()
             log.info("consumer stopped", consumer=self.group, processed=self.processed)
+
+    async def _start_unless_stopped(self) -> bool:
+        """Start (joining the group takes a while); give up at once if `stop()` comes first."""
+        starting = asyncio.ensure_future(self._start())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starting
+            return False
+        starting.result()
+        return True
 
     async def _start(self) -> None:
         if self._consumer is not None:
@@ -233,8 +250,8 @@ class EventConsumer:
             await consumer.start()
             await producer.start()
         except BaseException:
-            await stop_quietly(consumer)
-            await stop_quietly(producer)
+            await stop_quietly(consumer, timeout=2)
+            await stop_quietly(producer, timeout=2)
             raise
         self._consumer, self._producer = consumer, producer
         log.info("consumer started", consumer=self.group, topics=list(self._spec.topics))

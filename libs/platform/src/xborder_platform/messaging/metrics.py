@@ -8,24 +8,31 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 class MessagingMetrics:
     """Outbox backlog and age, publish and consume counts, consumer lag, dead letters."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, service: str = "unknown"
+    ) -> None:
         registry = registry if registry is not None else CollectorRegistry()
         self.registry = registry
+        # The outbox metrics carry the service's name, like the HTTP ones; the consumer metrics
+        # carry the consumer group, which names its service.
         self.outbox_backlog = Gauge(
             "xborder_outbox_backlog",
             "Outbox rows committed and not yet acknowledged by the broker.",
+            ["service"],
             registry=registry,
-        )
+        ).labels(service)
         self.outbox_oldest_age = Gauge(
             "xborder_outbox_oldest_unpublished_age_seconds",
             "Age of the oldest unpublished outbox row (0 when none).",
+            ["service"],
             registry=registry,
-        )
+        ).labels(service)
         self.outbox_published = Counter(
             "xborder_outbox_published",
             "Outbox rows acknowledged by the broker (acks=all).",
+            ["service"],
             registry=registry,
-        )
+        ).labels(service)
         self.consumed = Counter(
             "xborder_consumer_events",
             "Events taken from the topics by outcome: processed, duplicate, ignored, "

@@ -1,15 +1,36 @@
-"""order-svc's HTTP surface: what the app factory serves."""
+"""order-svc's HTTP surface and consumers: what the app factory serves."""
 
 from order_svc.adapters.tables import inbox, outbox
 from order_svc.config import SERVICE_NAME
+from order_svc.domain.errors import CancelNotAllowed, OrderNotFound
+from order_svc.entrypoints.api.routes import router
+from order_svc.entrypoints.consumers import order_consumer
+from order_svc.service_layer.ports import TransitionMetrics
 from xborder_platform.app import ServiceSpec
+from xborder_platform.http.problems import ProblemType
 
-SPEC = ServiceSpec(
-    name=SERVICE_NAME,
-    title="xborder Orders",
-    description=(
-        "The storefront's order API and the order's state machine across the whole lifecycle."
+#: How the domain's refusals are answered.
+PROBLEMS: dict[type[Exception], ProblemType] = {
+    OrderNotFound: ProblemType(404, "order-not-found", "Order not found"),
+    CancelNotAllowed: ProblemType(
+        409, "order-not-cancellable", "The order can no longer be cancelled"
     ),
-    outbox=outbox,
-    inbox=inbox,
-)
+}
+
+
+def service_spec(metrics: TransitionMetrics) -> ServiceSpec:
+    """order-svc as the platform runs it; `metrics` counts what the state machine does."""
+    return ServiceSpec(
+        name=SERVICE_NAME,
+        title="xborder Orders",
+        description=(
+            "The storefront's order API and the order's state machine across the whole "
+            "lifecycle. Authenticate with an API key (`Authorization: Bearer <key>` or "
+            "`X-API-Key`); errors are RFC 9457 problem documents."
+        ),
+        routers=[router],
+        problems=PROBLEMS,
+        outbox=outbox,
+        inbox=inbox,
+        consumers=[order_consumer(metrics)],
+    )
