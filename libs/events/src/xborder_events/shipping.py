@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from xborder_events.base import CountryCode, Event, ShortText, UtcDatetime, ValueObject
+from xborder_events.base import CountryCode, Event, Money, ShortText, UtcDatetime, ValueObject
 from xborder_events.topics import SHIPPING
 
 
@@ -65,6 +65,25 @@ class ShipmentCreated(ShippingEvent):
     eta: EtaWindow
     weight_grams: int = Field(gt=0)
     created_at: UtcDatetime
+    dispatch_date: date | None = Field(
+        default=None,
+        description="The day the carrier takes the parcel: later than created_at's day when the "
+        "lane's capacity for the day was full (the ETA window is then widened).",
+    )
+    price: Money | None = Field(default=None, description="What the booking costs.")
+    tracking_quality: Literal["full", "partial", "none"] | None = Field(
+        default=None,
+        description="How far the buyer can follow the parcel: to the door, part way, or not.",
+    )
+    eta_basis: Literal["prior", "observed"] | None = Field(
+        default=None,
+        description="Whether the ETA comes from the lane's recent deliveries or its prior.",
+    )
+    quote_status: Literal["honoured", "expired", "unknown", "mismatch"] | None = Field(
+        default=None,
+        description="How the booking relates to the order's shipping quote: anything but "
+        "honoured means it was booked at the current price or on another service.",
+    )
 
 
 class ParcelTrackingEvent(ShippingEvent):
