@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from importlib import import_module
 
@@ -106,12 +107,24 @@ async def new_database(pg_server: PostgresBackend) -> AsyncIterator[NewDatabase]
         return pg_server.url(name)
 
     yield make
-    conn = await admin_connect(pg_server)
-    try:
-        for name in made:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await _drop_databases(pg_server, made)
+
+
+async def _drop_databases(pg: PostgresBackend, names: list[str]) -> None:
+    """Drop the test's databases; a connection lost on the way is retried on a new one."""
+    for name in names:
+        for attempt in range(3):
+            try:
+                conn = await admin_connect(pg)
+                try:
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                finally:
+                    await conn.close()
+                break
+            except (asyncpg.ConnectionDoesNotExistError, ConnectionError, OSError) as exc:
+                if attempt == 2:
+                    warnings.warn(f"could not drop test database {name}: {exc}", stacklevel=1)
+                await asyncio.sleep(0.5)
 
 
 _templates: dict[str, str] = {}
