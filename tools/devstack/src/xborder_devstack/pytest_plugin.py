@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from importlib import import_module
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -49,10 +52,23 @@ async def admin_connect(pg: PostgresBackend, database: str | None = None) -> asy
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresBackend]:
+def servers_dir() -> Iterator[Path]:
+    """Where the session's servers keep their data and sockets.
+
+    Not under pytest's own temporary directory: pytest deletes the oldest of those when a new
+    session starts, which would pull the data directory from under a server that another
+    session on the same machine is still using.
+    """
+    path = Path(tempfile.mkdtemp(prefix="xborder-test-servers-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server(servers_dir: Path) -> Iterator[PostgresBackend]:
     """The session's PostgreSQL server (see `xborder_devstack.backends`)."""
     settings = TestBackendSettings()
-    pg = start_postgres(choose(settings), settings, tmp_path_factory.mktemp("xborder-servers"))
+    pg = start_postgres(choose(settings), settings, servers_dir / "postgres-server")
     if pg.kind == "embedded":
         asyncio.run(_create_test_role(pg))
     _used["PostgreSQL"] = f"{pg.kind} at {pg.host}:{pg.port}"
@@ -69,10 +85,10 @@ async def _create_test_role(pg: PostgresBackend) -> None:
 
 
 @pytest.fixture(scope="session")
-def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerBackend]:
+def kafka_server(servers_dir: Path) -> Iterator[BrokerBackend]:
     """The session's Kafka-protocol broker."""
     settings = TestBackendSettings()
-    broker = start_broker(choose(settings), settings, tmp_path_factory.mktemp("xborder-servers"))
+    broker = start_broker(choose(settings), settings, servers_dir / "broker-server")
     _used["Kafka-protocol broker"] = f"{broker.kind} at {broker.bootstrap_servers}"
     yield broker
     broker.stop()
