@@ -66,6 +66,16 @@ class PaymentSettled(PaymentEvent):
     settlement_amount: Money = Field(description="The amount owed to the merchant.")
     fx: FxSnapshot
     settled_at: UtcDatetime
+    fees: Money | None = Field(
+        default=None,
+        description="The provider's fees (a cross-border fee included), in the buyer's "
+        "currency; borne by the merchant, so settlement_amount is net of them.",
+    )
+    duties_payable: Money | None = Field(
+        default=None,
+        description="Duties and taxes prepaid by the buyer under DDP, in the buyer's currency, "
+        "held for the customs authority; settlement_amount is net of them.",
+    )
 
     @model_validator(mode="after")
     def _fx_matches(self) -> Self:
@@ -73,6 +83,13 @@ class PaymentSettled(PaymentEvent):
             raise ValueError("fx.source_currency must be the currency of amount")
         if self.fx.target_currency != self.settlement_amount.currency:
             raise ValueError("fx.target_currency must be the currency of settlement_amount")
+        return self
+
+    @model_validator(mode="after")
+    def _charges_in_amount_currency(self) -> Self:
+        for name, value in (("fees", self.fees), ("duties_payable", self.duties_payable)):
+            if value is not None and value.currency != self.amount.currency:
+                raise ValueError(f"{name} must be in the currency of amount")
         return self
 
 

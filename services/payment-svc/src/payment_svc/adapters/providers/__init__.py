@@ -1,0 +1,1 @@
+"""Payment method adapters: one interface, a sandbox provider per method."""
