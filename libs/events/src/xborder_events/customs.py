@@ -54,6 +54,11 @@ class PrecheckFailure(ValueObject):
         "quote_expired",
         "quote_mismatch",
         "unsupported_destination",
+        "quote_not_found",
+        "missing_buyer_identifier",
+        "invalid_buyer_identifier",
+        "value_above_limit",
+        "unsupported_currency",
     ]
     sku: ShortText | None = Field(default=None, description="The item concerned, if one is.")
     message: LongText

@@ -1,0 +1,309 @@
+"""customs-svc over HTTP and Kafka, against real PostgreSQL and the broker: pre-check, both
+checkpoints, holds with documents, deadlines across a restart, confiscation, authority webhooks.
+
+One running service for the module; the sandbox's rates are forced per lane (see conftest)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from customs_svc.bootstrap import create_app
+from customs_svc.config import DEV_AUTHORITY_WEBHOOK_SECRET
+from customs_svc.domain.signing import HEADER, sign
+from xborder_events.shipping import ParcelArrivedAtDestination, ParcelDispatched
+from xborder_events.testing import sample
+from xborder_events.topics import ORDERS, SHIPPING
+
+pytestmark = pytest.mark.integration
+
+PDF = b"%PDF-1.7\n" + b"0" * 2048
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 512
+CPF = "529.982.247-25"
+
+
+async def quote(running: Any, body: dict[str, Any]) -> dict[str, Any]:
+    answer = await running.client.post("/v1/landed-cost/quotes", json=body, headers=running.headers)
+    assert answer.status_code == 201, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def quote_body(destination: str, currency: str, price: str, *, hs: str = "392690",
+               incoterm: str = "DDP", shipping: str = "5.00") -> dict[str, Any]:  # fmt: skip
+    return {
+        "destination_country": destination, "currency": currency, "incoterm": incoterm,
+        "shipping_cost": shipping,
+        "items": [{"sku": "SKU-0", "hs_code": hs, "origin_country": "CN", "unit_price": price,
+                   "quantity": 2, "weight_grams": 80}],
+    }  # fmt: skip
+
+
+async def ship(running: Any, order_id: uuid.UUID, destination: str) -> None:
+    """The parcel leaves (export checkpoint) and, once cleared, arrives (import checkpoint)."""
+    await running.produce(SHIPPING, sample(ParcelDispatched, order_id=order_id))
+    await running.wait_for(order_id, "ExportCleared")
+    arrived = sample(ParcelArrivedAtDestination, order_id=order_id,
+                     location={"country": destination})  # fmt: skip
+    await running.produce(SHIPPING, arrived)
+
+
+async def upload(running: Any, declaration_id: str, document_type: str, content: bytes,
+                 filename: str, *, key: str | None = None) -> httpx.Response:  # fmt: skip
+    response: httpx.Response = await running.client.post(
+        f"/v1/declarations/{declaration_id}/documents",
+        data={"document_type": document_type},
+        files={"file": (filename, content, "application/pdf")},
+        headers={**running.headers, "Idempotency-Key": key or str(uuid.uuid4())},
+    )
+    return response
+
+
+async def test_quote_answers_lines_with_rules_fx_and_expiry(running: Any) -> None:
+    q = await quote(running, quote_body("FR", "USD", "100.00"))
+    assert q["owed_by"] == "seller"
+    assert q["currency"] == "USD"
+    assert q["de_minimis"]["rule_id"].startswith("EU-IOSS-150")
+    assert q["fx"]["id"] == "FX-SEED-2025-11-03"
+    assert "USD/EUR" in q["fx"]["rates"]
+    assert all(line["rule_id"] and line["effective_from"] for line in q["lines"])
+    assert datetime.fromisoformat(q["expires_at"]) > datetime.fromisoformat(q["created_at"])
+    again = await running.client.get(f"/v1/landed-cost/quotes/{q['quote_id']}",
+                                     headers=running.headers)  # fmt: skip
+    assert again.json() == q
+    bad_hs = quote_body("DE", "EUR", "10.00", hs="770100")
+    refused = await running.client.post(
+        "/v1/landed-cost/quotes", headers=running.headers, json=bad_hs
+    )
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/quote-refused")
+    assert refused.json()["code"] == ("invalid_hs_code")
+    floats = quote_body("DE", "EUR", "10.00")
+    floats["items"][0]["unit_price"] = 10.0
+    assert (await running.client.post("/v1/landed-cost/quotes", json=floats,
+                                      headers=running.headers)).status_code == 422  # fmt: skip
+
+
+async def test_precheck_passes_a_ddp_order_matching_its_quote(
+    running: Any, make_order: Any
+) -> None:
+    placed = make_order
+    q = await quote(running, quote_body("DE", "EUR", "20.00"))
+    order = placed_for(placed, q, "DE", "EUR", "20.00")
+    await running.produce(ORDERS, order)
+    passed = await running.wait_for(order.order_id, "CustomsPrecheckPassed")
+    assert passed["landed_cost_quote_id"] == q["quote_id"]
+    assert passed["destination_country"] == "DE"
+
+
+def placed_for(
+    placed: Any, q: dict[str, Any], destination: str, currency: str, price: str, **kw: Any
+) -> Any:
+    return placed(destination, currency, items=[("392690", price, 2, 80)], incoterm="DDP",
+                  duties=q["total"], quote_id=uuid.UUID(q["quote_id"]), **kw)  # fmt: skip
+
+
+async def test_precheck_fails_with_each_reason(running: Any, make_order: Any) -> None:
+    placed = make_order
+    q = await quote(running, quote_body("DE", "EUR", "20.00"))
+    short_lived = await quote(running, quote_body("DE", "EUR", "20.00"))
+    later = datetime.fromisoformat(short_lived["expires_at"]) + timedelta(seconds=1)
+    orders = {
+        "prohibited_goods": placed("DE", "EUR", items=[("930630", "20.00", 1, 500)]),
+        "restricted_goods": placed("GB", "GBP", items=[("821193", "20.00", 1, 200)]),
+        "invalid_hs_code": placed("DE", "EUR", items=[("770100", "20.00", 1, 200)]),
+        "unsupported_destination": placed("JP", "JPY", items=[("392690", "2000", 1, 200)],
+                                          shipping="500"),
+        "unsupported_currency": placed("DE", "ISK", items=[("392690", "2000", 1, 200)],
+                                       shipping="500"),
+        "missing_buyer_identifier": placed("BR", "USD", items=[("392690", "20.00", 1, 200)]),
+        "invalid_buyer_identifier": placed("BR", "USD", items=[("392690", "20.00", 1, 200)],
+                                           buyer_tax_id="123.456.789-00"),
+        "value_above_limit": placed("BR", "USD", items=[("392690", "4000.00", 1, 200)],
+                                    buyer_tax_id=CPF),
+        "quote_not_found": placed("DE", "EUR", items=[("392690", "20.00", 2, 80)],
+                                  incoterm="DDP", duties="1.00", quote_id=uuid.uuid4()),
+        "quote_mismatch": placed_for(placed, q, "DE", "EUR", "20.00", shipping="6.00"),
+        "quote_expired": placed_for(placed, short_lived, "DE", "EUR", "20.00", placed_at=later),
+    }  # fmt: skip
+    await running.produce(ORDERS, *orders.values())
+    for code, order in orders.items():
+        failed = await running.wait_for(order.order_id, "CustomsPrecheckFailed")
+        reasons = [r["code"] for r in failed["reasons"]]
+        assert code in reasons, (code, failed["reasons"])
+        assert all(r["message"] for r in failed["reasons"])
+    prohibited = await running.wait_for(orders["prohibited_goods"].order_id,
+                                        "CustomsPrecheckFailed")  # fmt: skip
+    assert prohibited["reasons"][0]["sku"] == "SKU-0"
+
+
+async def test_hold_then_documents_then_release(running: Any, make_order: Any) -> None:
+    placed = make_order
+    order = placed("GB", "GBP", items=[("392690", "40.00", 1, 300)])
+    await running.produce(ORDERS, order)
+    await running.wait_for(order.order_id, "CustomsPrecheckPassed")
+    await ship(running, order.order_id, "GB")
+    held = await running.wait_for(order.order_id, "ParcelHeldAtCustoms")
+    assert held["checkpoint"] == "import"
+    assert held["country"] == "GB"
+    assert held["required_documents"] == ["commercial_invoice", "proof_of_value"]
+    queue = await running.client.get("/v1/holds", params={"status": "open"},
+                                     headers=running.headers)  # fmt: skip
+    assert held["hold_id"] in [h["hold_id"] for h in queue.json()["items"]]
+    decl = await running.declaration(order.order_id, "import")
+    assert decl["status"] == "held"
+    assert decl["assessment"]["currency"] == "GBP"
+
+    key = str(uuid.uuid4())
+    first = await upload(running, decl["declaration_id"], "commercial_invoice", PDF, "inv.pdf",
+                         key=key)  # fmt: skip
+    assert first.status_code == 201, first.text
+    assert first.json()["hold"]["missing_documents"] == ["proof_of_value"]
+    replay = await upload(running, decl["declaration_id"], "commercial_invoice", PDF, "inv.pdf",
+                          key=key)  # fmt: skip
+    assert replay.headers.get("idempotent-replayed") == "true"
+    second = await upload(running, decl["declaration_id"], "proof_of_value", PNG, "value.png")
+    assert second.status_code == 201, second.text
+    assert second.json()["hold"]["status"] == "submitted"
+    assert second.json()["document"]["media_type"] == "image/png"
+
+    submitted = await running.wait_for(order.order_id, "CustomsDocumentsSubmitted")
+    assert sorted(d["document_type"] for d in submitted["documents"]) == [
+        "commercial_invoice", "proof_of_value"]  # fmt: skip
+    released = await running.wait_for(order.order_id, "ParcelReleased")
+    assert released["owed_by"] == "buyer"
+    assert released["incoterm"] == "DAP"
+    assert released["total"]["currency"] == "GBP"
+    decl = await running.declaration(order.order_id, "import")
+    assert decl["status"] == "released"
+    assert decl["holds"][0]["status"] == "released"
+    docs = decl["holds"][0]["documents"]
+    assert len(docs) == 2
+    assert all(len(d["sha256"]) == 64 for d in docs)
+    assert running.names(order.order_id).count("ParcelReleased") == 1
+
+
+async def test_bad_uploads_change_nothing_and_a_missed_deadline_survives_a_restart(
+    running: Any, make_settings: Any, make_order: Any, shifted_clock: Any
+) -> None:
+    placed = make_order
+    gb = placed("GB", "GBP", items=[("392690", "40.00", 1, 300)])
+    br = placed("BR", "USD", items=[("392690", "40.00", 1, 300)], buyer_tax_id=CPF)
+    await running.produce(ORDERS, gb, br)
+    for order, country in ((gb, "GB"), (br, "BR")):
+        await running.wait_for(order.order_id, "CustomsPrecheckPassed")
+        await ship(running, order.order_id, country)
+        await running.wait_for(order.order_id, "ParcelHeldAtCustoms")
+    decl = await running.declaration(gb.order_id, "import")
+    target = decl["declaration_id"]
+
+    exe = await upload(running, target, "commercial_invoice", b"MZ\x90\x00" + b"\0" * 100,
+                       "invoice.pdf")  # fmt: skip
+    assert exe.status_code == 415
+    assert "executable" in exe.json()["detail"]
+    empty = await upload(running, target, "commercial_invoice", b"", "invoice.pdf")
+    assert empty.status_code == 422
+    assert empty.json()["type"].endswith("/document-empty")
+    huge = await upload(running, target, "commercial_invoice", PDF + b"0" * (11 * 1024 * 1024),
+                        "invoice.pdf")  # fmt: skip
+    assert huge.status_code == 413
+    assert huge.json()["type"].endswith("/document-too-large")
+    wrong_type = await upload(running, target, "passport_scan", PDF, "p.pdf")
+    assert wrong_type.status_code == 422
+    after = await running.declaration(gb.order_id, "import")
+    assert after["holds"][0]["documents"] == []
+    assert after["holds"][0]["status"] == "open"
+    assert "CustomsDocumentsSubmitted" not in running.names(gb.order_id)
+
+    # A new process with a clock past respond-by finds the deadlines in the database.
+    clock = shifted_clock
+    clock.offset = timedelta(seconds=200)
+    restarted = create_app(make_settings(database_url=running.settings.database_url,
+                                         kafka_bootstrap_servers=running.bootstrap,
+                                         kafka_topic_prefix=running.prefix,
+                                         embedded_worker=False), clock=clock)  # fmt: skip
+    async with LifespanManager(restarted):
+        assert await restarted.state.customs_timer.run_once() >= 2
+    returned = await running.wait_for(gb.order_id, "ParcelReturnOrdered")
+    assert returned["reason"] == "missed_deadline"
+    assert returned["checkpoint"] == "import"
+    confiscated = await running.wait_for(br.order_id, "ParcelConfiscated")  # BR: forfeiture
+    assert confiscated["reason"] == "missed_deadline"
+    late = await upload(running, target, "commercial_invoice", PDF, "invoice.pdf")
+    assert late.status_code == 409
+
+
+async def test_prohibited_goods_are_confiscated_at_import(running: Any, make_order: Any) -> None:
+    placed = make_order
+    order = placed("DE", "EUR", items=[("930630", "20.00", 1, 500)])
+    await running.produce(ORDERS, order)
+    await running.wait_for(order.order_id, "CustomsPrecheckFailed")
+    await ship(running, order.order_id, "DE")
+    confiscated = await running.wait_for(order.order_id, "ParcelConfiscated")
+    assert confiscated["reason"] == "prohibited_goods"
+    assert confiscated["checkpoint"] == "import"
+    assert "ALL-ARMS" in confiscated["detail"]
+
+
+def signed(body: dict[str, Any], secret: str = DEV_AUTHORITY_WEBHOOK_SECRET) -> dict[str, Any]:
+    raw = json.dumps(body).encode()
+    return {"content": raw, "headers": {
+        HEADER: sign(secret.encode(), raw, timestamp=int(time.time())),
+        "Content-Type": "application/json"}}  # fmt: skip
+
+
+async def test_authority_webhook_decides_once(running: Any, make_order: Any) -> None:
+    placed = make_order
+    order = placed("US", "USD", items=[("392690", "30.00", 1, 300)])
+    await running.produce(ORDERS, order)
+    await running.wait_for(order.order_id, "CustomsPrecheckPassed")
+    await ship(running, order.order_id, "US")
+    decl = await _filed(running, order.order_id)
+    decision = {"decision_id": "cbp-0001", "declaration_id": decl, "outcome": "clear",
+                "decided_at": datetime.now(UTC).isoformat(), "reference": "CBP-REF-1"}  # fmt: skip
+    url = "/v1/authorities/us-cbp/decisions"
+
+    forged = await running.client.post(url, **signed(decision, secret="not-the-secret"))
+    assert forged.status_code == 401
+    first = await running.client.post(url, **signed(decision))
+    assert first.status_code == 200, first.text
+    assert first.json()["result"] == "applied"
+    again = await running.client.post(url, **signed(decision))
+    assert again.json()["result"] == "duplicate"
+    late = await running.client.post(url, **signed({**decision, "decision_id": "cbp-0002",
+                                                    "outcome": "return",
+                                                    "reason": "documents_rejected"}))  # fmt: skip
+    assert late.json()["result"] == "ignored"
+    elsewhere = await running.client.post("/v1/authorities/gb-hmrc/decisions", **signed(decision))
+    assert elsewhere.status_code == 422
+
+    released = await running.wait_for(order.order_id, "ParcelReleased")
+    assert released["owed_by"] == "buyer"
+    assert released["country"] == "US"
+    assert {a["kind"] for a in released["assessments"]} == {"duty", "fee"}
+    view = await running.declaration(order.order_id, "import")
+    assert [d["result"] for d in view["decisions"]] == ["applied", "ignored"]
+    assert view["authority_reference"] == "CBP-REF-1"
+    assert running.names(order.order_id).count("ParcelReleased") == 1
+    assert "ParcelReturnOrdered" not in running.names(order.order_id)
+
+
+async def _filed(running: Any, order_id: uuid.UUID) -> str:
+    for _ in range(200):
+        listed = await running.client.get("/v1/declarations", params={"order_id": str(order_id)},
+                                          headers=running.headers)  # fmt: skip
+        found = [d for d in listed.json()["items"]
+                 if d["checkpoint"] == "import" and d["status"] == "filed"]  # fmt: skip
+        if found:
+            return str(found[0]["declaration_id"])
+        import asyncio
+
+        await asyncio.sleep(0.05)
+    raise AssertionError("the import declaration was never filed")
