@@ -13,7 +13,7 @@ RUN := $(UV) run --frozen --no-sync
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap run start stop status test lint fmt schemas unit integration stack-tests lock promtool
+.PHONY: help bootstrap run start stop status test lint fmt schemas unit integration stack-tests lock promtool deploy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ unit: bootstrap ## tests that need no I/O
 integration: bootstrap ## tests against real PostgreSQL and a Kafka-protocol broker
 	$(PYTEST) -m "integration or stack"
 
-test: lint promtool ## the lint gate, then every test
+deploy-check: bootstrap ## offline checks of the Dockerfiles, docker-compose.yml and deploy/k8s
+	@PYTHONPATH=deploy/tools $(RUN) python -m deploycheck
+
+test: lint deploy-check promtool ## the lint gate and the deploy checks, then every test
 	$(PYTEST)
 
 promtool: ## fetch promtool (from Debian's prometheus package) for the alert-rule tests
