@@ -86,6 +86,8 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        #: Whether this process runs the background work (relay, consumers, senders).
+        app.state.runs_background = runs_messaging
         app.state.engine = create_engine(
             settings.async_database_url, pool_size=settings.db_pool_size, application_name=spec.name
         )

@@ -40,6 +40,7 @@ from xborder_events import (
 from xborder_events.envelope import Envelope
 from xborder_platform.http.auth import issue_api_key
 from xborder_platform.migrations import upgrade_to_head
+from xborder_platform.webhooks import WebhookSettings
 
 
 @dataclass
@@ -186,6 +187,10 @@ async def running(order_db: str, kafka_bootstrap: str) -> AsyncIterator[Running]
         consumer_heartbeat_interval_ms=1000,
         relay_poll_interval_s=0.1,
         log_level="WARNING",
+        # Tests' webhook receivers listen on loopback: allowed here, refused by default.
+        webhooks=WebhookSettings(
+            allow_list=("127.0.0.1",), poll_interval_s=0.05, time_scale=0.001, jitter=0
+        ),
     )
     app = create_app(settings)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from xborder_platform.http.tables import api_keys_table, idempotency_table
 from xborder_platform.messaging.tables import inbox_table, outbox_table
+from xborder_platform.webhooks import webhook_tables
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
@@ -97,3 +98,4 @@ order_timeline = Table(
     Column("outcome", Text, nullable=False),
     Index("ix_order_timeline_order", "order_id", "seq"),
 )
+webhook_endpoints, webhook_deliveries, webhook_attempts = webhook_tables(metadata)

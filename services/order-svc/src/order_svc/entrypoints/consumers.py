@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from order_svc.adapters.repository import SqlOrderRepository
+from order_svc.adapters.webhooks import WebhookNotifier
 from order_svc.service_layer.handlers import handle_event
 from order_svc.service_layer.integration import FACTS
 from order_svc.service_layer.ports import TransitionMetrics
@@ -25,6 +26,7 @@ def order_consumer(metrics: TransitionMetrics) -> ConsumerSpec:
             emit=ctx.emit,
             metrics=metrics,
             now=datetime.now(UTC),
+            notify=WebhookNotifier(ctx.conn),
         )
 
     handler: Handler = handle

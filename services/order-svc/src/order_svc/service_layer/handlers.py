@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import structlog
@@ -18,7 +19,7 @@ from order_svc.domain.machine import CancelReason, Decision, Outcome, Step, lear
 from order_svc.domain.model import NewOrder, Order, TimelineEntry, open_order, transfer_reference
 from order_svc.domain.status import OrderStatus
 from order_svc.service_layer.integration import event_for, fact_for, order_placed
-from order_svc.service_layer.ports import Emit, OrderRepository, TransitionMetrics
+from order_svc.service_layer.ports import Emit, Notifier, OrderRepository, TransitionMetrics
 from order_svc.service_layer.projections import project
 from xborder_events import Envelope, Event
 
@@ -58,6 +59,7 @@ async def place_order(
     metrics: TransitionMetrics,
     now: datetime,
     order_id: UUID | None = None,
+    notify: Notifier | None = None,
 ) -> Order:
     """Price and store a new order and queue its OrderPlaced."""
     order = open_order(new, order_id=order_id or uuid4(), now=now)
@@ -73,6 +75,10 @@ async def place_order(
     envelope = emit(order_placed(order, payment_token=token))
     await orders.add_timeline([_entry(envelope, order, outcome="emitted")])
     metrics.entered(order.status)
+    if notify is not None:
+        await notify.status_changed(
+            order, status=order.status, previous=None, cause=envelope.id, at=now
+        )
     return order
 
 
@@ -84,6 +90,7 @@ async def handle_event(
     emit: Emit,
     metrics: TransitionMetrics,
     now: datetime,
+    notify: Notifier | None = None,
 ) -> Step | None:
     """Learn what another service's event says about its order; None when nothing changed
     (an unknown order, or an event already on the timeline)."""
@@ -110,6 +117,8 @@ async def handle_event(
         _count(metrics, step.entered)
     await orders.save_progress(updated)
     await orders.add_timeline(entries)
+    if notify is not None and step is not None:
+        await _notify_steps(notify, order, updated, step.entered, cause=envelope.id, at=now)
     return step
 
 
@@ -123,6 +132,7 @@ async def cancel_order(
     emit: Emit,
     metrics: TransitionMetrics,
     now: datetime,
+    notify: Notifier | None = None,
 ) -> Order:
     """Cancel on the buyer's or merchant's request until the parcel is dispatched.
 
@@ -141,7 +151,39 @@ async def cancel_order(
     _count(metrics, step.entered)
     await orders.save_progress(updated)
     await orders.add_timeline(entries)
+    if notify is not None and entries:
+        cause = entries[-1].event_id
+        await _notify_steps(notify, order, updated, step.entered, cause=cause, at=now)
     return updated
+
+
+async def _notify_steps(
+    notify: Notifier,
+    before: Order,
+    after: Order,
+    entered: Sequence[OrderStatus],
+    *,
+    cause: UUID,
+    at: datetime,
+) -> None:
+    """Announce every status the order went through, and the customs hold when it is held."""
+    previous = before.status
+    for status in entered:
+        await notify.status_changed(after, status=status, previous=previous, cause=cause, at=at)
+        checkpoint = _HELD.get(status)
+        if checkpoint is not None and (hold := _latest_hold(after, checkpoint)) is not None:
+            await notify.customs_hold(after, hold, cause=cause)
+        previous = status
+
+
+_HELD = {OrderStatus.HELD_AT_EXPORT: "export", OrderStatus.HELD_AT_IMPORT: "import"}
+
+
+def _latest_hold(order: Order, checkpoint: str) -> dict[str, Any] | None:
+    """The order's most recent customs hold at `checkpoint`, as its view records it."""
+    holds = order.info.get("customs", {}).get("holds", [])
+    found = [h for h in holds if h.get("checkpoint") == checkpoint]
+    return dict(found[-1]) if found else None
 
 
 def _report_impossible(envelope: Envelope, order: Order, *, metrics: TransitionMetrics) -> None:

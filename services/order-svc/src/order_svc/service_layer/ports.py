@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 from order_svc.domain.model import Order, TimelineEntry
@@ -33,6 +34,24 @@ class OrderRepository(Protocol):
 
     async def has_event(self, event_id: UUID) -> bool:
         """True when the event id is already on a timeline."""
+
+
+class Notifier(Protocol):
+    """Tells the merchant's webhook endpoints what happened, in the caller's transaction."""
+
+    async def status_changed(
+        self,
+        order: Order,
+        *,
+        status: OrderStatus,
+        previous: OrderStatus | None,
+        cause: UUID,
+        at: datetime,
+    ) -> None:
+        """The order entered `status` (one step of what the event `cause` did)."""
+
+    async def customs_hold(self, order: Order, hold: Mapping[str, Any], *, cause: UUID) -> None:
+        """Customs holds the parcel and asks for documents (`hold`: reason, respond-by...)."""
 
 
 class TransitionMetrics(Protocol):

@@ -1,13 +1,21 @@
 """order-svc's HTTP surface and consumers: what the app factory serves."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
 from order_svc.adapters.tables import inbox, outbox
-from order_svc.config import SERVICE_NAME
+from order_svc.adapters.webhooks import WEBHOOK_EVENT_TYPES
+from order_svc.config import SERVICE_NAME, Settings
 from order_svc.domain.errors import CancelNotAllowed, OrderNotFound
 from order_svc.entrypoints.api.routes import router
 from order_svc.entrypoints.consumers import order_consumer
 from order_svc.service_layer.ports import TransitionMetrics
 from xborder_platform.app import ServiceSpec
+from xborder_platform.http.metrics import metrics_registry
 from xborder_platform.http.problems import ProblemType
+from xborder_platform.webhooks import WebhookMetrics, WebhookSender, webhook_router
 
 #: How the domain's refusals are answered.
 PROBLEMS: dict[type[Exception], ProblemType] = {
@@ -16,6 +24,26 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
         409, "order-not-cancellable", "The order can no longer be cancelled"
     ),
 }
+
+
+@asynccontextmanager
+async def webhook_sender(app: FastAPI) -> AsyncIterator[None]:
+    """Deliver the queued webhooks wherever the relay and the consumers run."""
+    settings: Settings = app.state.settings
+    app.state.webhook_settings = settings.webhooks
+    sender = None
+    if app.state.runs_background:
+        sender = WebhookSender(
+            app.state.engine,
+            settings=settings.webhooks,
+            metrics=WebhookMetrics(metrics_registry(app), service=SERVICE_NAME),
+        )
+        sender.start()
+    try:
+        yield
+    finally:
+        if sender is not None:
+            await sender.stop()
 
 
 def service_spec(metrics: TransitionMetrics) -> ServiceSpec:
@@ -28,7 +56,8 @@ def service_spec(metrics: TransitionMetrics) -> ServiceSpec:
             "lifecycle. Authenticate with an API key (`Authorization: Bearer <key>` or "
             "`X-API-Key`); errors are RFC 9457 problem documents."
         ),
-        routers=[router],
+        routers=[router, webhook_router(event_types=WEBHOOK_EVENT_TYPES)],
+        lifespan=webhook_sender,
         problems=PROBLEMS,
         outbox=outbox,
         inbox=inbox,

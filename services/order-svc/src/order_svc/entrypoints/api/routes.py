@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from order_svc.adapters.repository import SqlOrderRepository
+from order_svc.adapters.webhooks import WebhookNotifier
 from order_svc.domain.errors import OrderNotFound
 from order_svc.domain.model import Order
 from order_svc.domain.status import OrderStatus
@@ -87,7 +88,12 @@ async def place(
         if replay is not None:
             return replay.to_response()
         order = await place_order(
-            new, orders=SqlOrderRepository(uow.conn), emit=uow.emit, metrics=metrics, now=_now()
+            new,
+            orders=SqlOrderRepository(uow.conn),
+            emit=uow.emit,
+            metrics=metrics,
+            now=_now(),
+            notify=WebhookNotifier(uow.conn),
         )
         response = _json(order, status_code=201)
         response.headers["Location"] = f"/v1/orders/{order.id}"
@@ -212,6 +218,7 @@ async def cancel(
             emit=uow.emit,
             metrics=metrics,
             now=_now(),
+            notify=WebhookNotifier(uow.conn),
         )
         await uow.commit()
     return _json(order)

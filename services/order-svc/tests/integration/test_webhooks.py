@@ -1,0 +1,139 @@
+"""A merchant's webhook endpoint hears about its orders: signed, in order, once each."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from standardwebhooks import Webhook
+
+from xborder_events.customs import CustomsPrecheckPassed, ExportCleared, ParcelHeldAtCustoms
+from xborder_events.payments import PaymentSettled
+from xborder_events.shipping import ParcelArrivedAtDestination, ParcelDispatched, ShipmentCreated
+from xborder_events.testing import sample
+
+from .conftest import Running
+from .test_orders_api import place
+
+WANTED = [
+    "order.placed",
+    "order.confirmed",
+    "order.shipped",
+    "order.held_at_import",
+    "order.customs_hold",
+    "order.cancelled",
+]
+
+
+class Receiver:
+    """An HTTP endpoint on loopback that records each request and answers 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/hooks"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.requests.append((headers, body))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.requests]
+
+
+async def wait_status(running: Running, order_id: uuid.UUID, status: str) -> None:
+    for _ in range(400):
+        if (await running.order(order_id, who="m-3"))["status"] == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order {order_id} never reached {status}")
+
+
+async def test_an_orders_lifecycle_reaches_the_merchants_endpoint_signed_and_in_order(
+    running: Running,
+) -> None:
+    receiver = Receiver()
+    url = await receiver.start()
+    try:
+        created = await running.client.post(
+            "/v1/webhook-endpoints",
+            json={"url": url, "event_types": WANTED},
+            headers=running.auth("m-3"),
+        )
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+
+        order_id = uuid.UUID(await place(running, who="m-3"))
+        await running.emit(
+            sample(PaymentSettled, order_id=order_id),
+            sample(CustomsPrecheckPassed, order_id=order_id),
+        )
+        await wait_status(running, order_id, "confirmed")
+        await running.emit(
+            sample(ShipmentCreated, order_id=order_id),
+            sample(ParcelDispatched, order_id=order_id),
+        )
+        await wait_status(running, order_id, "shipped")
+        await running.emit(
+            sample(ExportCleared, order_id=order_id),
+            sample(ParcelArrivedAtDestination, order_id=order_id),
+            sample(ParcelHeldAtCustoms, order_id=order_id),
+        )
+        await wait_status(running, order_id, "held_at_import")
+
+        for _ in range(200):
+            if len(receiver.requests) >= 5:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # nothing more may come
+    finally:
+        await receiver.stop()
+
+    verifier = Webhook(secret)
+    for headers, body in receiver.requests:
+        verifier.verify(body, headers)  # raises when the signature does not hold
+    bodies = receiver.bodies()
+    assert [b["type"] for b in bodies] == [
+        "order.placed",
+        "order.confirmed",
+        "order.shipped",
+        "order.held_at_import",
+        "order.customs_hold",
+    ]
+    assert {b["data"]["order_id"] for b in bodies} == {str(order_id)}
+    assert bodies[1]["data"]["previous_status"] is not None
+    hold = bodies[-1]["data"]
+    assert hold["required_documents"]
+    assert hold["respond_by"]
+    assert len({h["webhook-id"] for h, _ in receiver.requests}) == 5
+
+    deliveries = await running.client.get(
+        f"/v1/webhook-endpoints/{created.json()['id']}/deliveries", headers=running.auth("m-3")
+    )
+    assert deliveries.status_code == 200, deliveries.text
+    assert {d["status"] for d in deliveries.json()["items"]} == {"delivered"}
