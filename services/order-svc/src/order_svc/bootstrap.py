@@ -9,6 +9,7 @@ from xborder_platform.app import create_service_app
 from xborder_platform.cli import ServiceCommands
 from xborder_platform.http.metrics import metrics_registry
 from xborder_platform.settings import BaseServiceSettings
+from xborder_platform.webhooks import WebhookMetrics
 
 MIGRATIONS = "order_svc:migrations"
 
@@ -20,6 +21,7 @@ def create_app(settings: BaseServiceSettings | None = None, *, worker: bool = Fa
     app = create_service_app(service_spec(metrics), settings or Settings(), worker=worker)
     metrics.register(metrics_registry(app))
     app.state.order_metrics = metrics
+    app.state.webhook_metrics = WebhookMetrics(metrics_registry(app), service=SERVICE_NAME)
     return app
 
 

@@ -13,9 +13,8 @@ from order_svc.entrypoints.api.routes import router
 from order_svc.entrypoints.consumers import order_consumer
 from order_svc.service_layer.ports import TransitionMetrics
 from xborder_platform.app import ServiceSpec
-from xborder_platform.http.metrics import metrics_registry
 from xborder_platform.http.problems import ProblemType
-from xborder_platform.webhooks import WebhookMetrics, WebhookSender, webhook_router
+from xborder_platform.webhooks import WebhookSender, webhook_router
 
 #: How the domain's refusals are answered.
 PROBLEMS: dict[type[Exception], ProblemType] = {
@@ -36,7 +35,7 @@ async def webhook_sender(app: FastAPI) -> AsyncIterator[None]:
         sender = WebhookSender(
             app.state.engine,
             settings=settings.webhooks,
-            metrics=WebhookMetrics(metrics_registry(app), service=SERVICE_NAME),
+            metrics=app.state.webhook_metrics,
         )
         sender.start()
     try:
