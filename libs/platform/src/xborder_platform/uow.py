@@ -39,7 +39,14 @@ class Emitter:
         envelope = envelope_for(
             event,
             source=self.source,
-            correlation_id=(cause.correlationid if cause else None) or self.correlation_id,
+            # An order's events share one correlation id: its cause's when the cause is about
+            # the same order, else the order's id, so timers, webhooks and handlers that act on
+            # other orders (a lane's statistics) keep each order in its own conversation.
+            correlation_id=(
+                cause.correlationid if cause and cause.subject == str(event.order_id) else None
+            )
+            or self.correlation_id
+            or str(event.order_id),
             causation_id=str(cause.id) if cause else None,
             # The active span (an HTTP request's, a consumer's) is the parent of what it emits.
             traceparent=current_traceparent()
@@ -144,11 +151,8 @@ def unit_of_work_factory(
 def get_unit_of_work(request: Request) -> UnitOfWork:
     """FastAPI dependency: a new unit of work for this request (open it with `async with`).
 
-    The request's `X-Correlation-ID` (if any) becomes the correlation id of its events and its
-    `traceparent` header their trace context.
+    Its events' correlation id is their order's id (so every event of one order shares it,
+    whichever process emits it later); the request's `traceparent` header is their trace context.
     """
     factory: UnitOfWorkFactory = request.app.state.unit_of_work
-    return factory(
-        correlation_id=request.headers.get("x-correlation-id"),
-        traceparent=request.headers.get("traceparent"),
-    )
+    return factory(traceparent=request.headers.get("traceparent"))

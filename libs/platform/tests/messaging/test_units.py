@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from aiokafka.structs import ConsumerRecord
@@ -56,9 +57,20 @@ def test_events_caused_by_an_event_inherit_its_correlation_and_trace() -> None:
     assert effect.rows[0].topic == f"x.{second.type}"
 
 
-def test_without_a_correlation_id_an_event_starts_its_own() -> None:
-    envelope = Emitter(source="xborder/order-svc").emit(sample(OrderConfirmed))
-    assert envelope.correlationid == str(envelope.id)
+def test_an_event_about_another_order_keeps_that_orders_correlation() -> None:
+    first = Emitter(source="xborder/shipping-svc", correlation_id="c-1")
+    cause = first.emit(sample(OrderConfirmed))
+    other = sample(OrderConfirmed, order_id=uuid.uuid4())
+    envelope = Emitter(source="xborder/shipping-svc", cause=cause).emit(other)
+    assert envelope.correlationid == str(other.order_id)
+    assert envelope.causationid == str(cause.id)
+
+
+def test_without_a_cause_or_a_correlation_id_an_event_is_correlated_by_its_order() -> None:
+    event = sample(OrderConfirmed)
+    envelope = Emitter(source="xborder/order-svc").emit(event)
+    assert envelope.correlationid == str(event.order_id)
+    assert envelope.correlationid != str(envelope.id)
 
 
 def test_a_namespace_prefixes_topics_and_groups() -> None:

@@ -212,7 +212,6 @@ async def authority_decision(
         body=await request.body(),
         signature=request.headers.get(SIGNATURE_HEADER),
         wall_clock_s=int(time.time()),
-        correlation_id=request.headers.get("x-correlation-id"),
         traceparent=request.headers.get("traceparent"),
     )
     return {
