@@ -13,10 +13,10 @@ RUN := $(UV) run --frozen --no-sync
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap run start stop status test lint fmt schemas unit integration stack-tests lock promtool deploy-check
+.PHONY: help bootstrap run start stop status demo test lint fmt schemas unit integration e2e stack-tests lock promtool deploy-check bench
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(UV):
 	@echo "bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
@@ -44,6 +44,10 @@ stop: bootstrap ## stop a stack started with `make start`
 status: bootstrap ## show each process of a background stack and whether it is ready
 	@$(RUN) xborder-dev status
 
+N ?= 200
+demo: bootstrap ## place N orders (200) on the running stack (or start it), print outcomes per lane, chart them
+	@$(RUN) python -m xborder_devstack.demo --orders $(N)
+
 lint: bootstrap ## ruff, ruff format --check, mypy --strict, import-linter
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
@@ -63,11 +67,17 @@ unit: bootstrap ## tests that need no I/O
 integration: bootstrap ## tests against real PostgreSQL and a Kafka-protocol broker
 	$(PYTEST) -m "integration or stack"
 
+e2e: bootstrap ## the end-to-end scenarios against the whole system started as real processes
+	$(PYTEST) tests/e2e
+
 deploy-check: bootstrap ## offline checks of the Dockerfiles, docker-compose.yml and deploy/k8s
 	@PYTHONPATH=deploy/tools $(RUN) python -m deploycheck
 
 test: lint deploy-check promtool ## the lint gate and the deploy checks, then every test
 	$(PYTEST)
+
+bench: bootstrap ## intake, lifecycle, latency, memory and integrity vs same-run baselines (BENCH_ARGS=--quick)
+	@$(RUN) python -m bench $(BENCH_ARGS)
 
 promtool: ## fetch promtool (from Debian's prometheus package) for the alert-rule tests
 	@bash .ci/fetch-promtool.sh $(TOOLS)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -34,6 +38,25 @@ class StackError(RuntimeError):
     """The stack could not start; the message says why."""
 
 
+#: A service that exits more often than this within `CRASH_WINDOW_S` is not restarted again.
+MAX_CRASHES = 5
+CRASH_WINDOW_S = 60.0
+#: Seconds before the first restart of a service that exited; doubled per recent crash.
+RESTART_BACKOFF_S = 0.5
+RESTART_BACKOFF_MAX_S = 8.0
+
+
+@dataclass(slots=True)
+class Supervised:
+    """How to start one service again, and when it last exited."""
+
+    argv: Sequence[str]
+    env: dict[str, str]
+    log_file: Path
+    crashes: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
+
+
 class Stack:
     """Everything `make run` starts, in start order, so it can be stopped in reverse."""
 
@@ -45,6 +68,7 @@ class Stack:
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.services: dict[str, subprocess.Popen[bytes]] = {}
+        self.supervised: dict[str, Supervised] = {}
         self.keys: DevKeys | None = None
         self.state = StackState(launcher_pid=os.getpid())
 
@@ -148,16 +172,62 @@ class Stack:
 
     def _start_services(self, envs: dict[str, dict[str, str]]) -> None:
         for s in SERVICES:
-            proc = spawn(
+            self.launch(
+                s.name,
                 [sys.executable, "-m", s.module, "api"],
-                log_file=self.logs / f"{s.name}.log",
                 env=envs[s.name],
+                url=f"http://127.0.0.1:{envs[s.name][f'{s.env_prefix}PORT']}",
             )
-            self.services[s.name] = proc
-            self.state.pids[s.name] = proc.pid
-            self.state.urls[s.name] = f"http://127.0.0.1:{envs[s.name][f'{s.env_prefix}PORT']}"
-        self.state.save(self.home)
         self._wait_ready()
+
+    def launch(self, name: str, argv: Sequence[str], *, env: dict[str, str], url: str) -> None:
+        """Start one service under supervision and record its PID and URL in stack.json."""
+        sup = Supervised(argv=list(argv), env=env, log_file=self.logs / f"{name}.log")
+        self.supervised[name] = sup
+        self.services[name] = spawn(sup.argv, log_file=sup.log_file, env=sup.env)
+        self.state.pids[name] = self.services[name].pid
+        self.state.urls[name] = url
+        self.state.save(self.home)
+
+    def supervise(self, now: float | None = None) -> None:
+        """Restart services that exited, with a backoff; StackError when one keeps crashing.
+
+        Called from the launcher's loop: an exit is logged and the service is started again
+        (with the same command and environment) after `RESTART_BACKOFF_S`, doubled per recent
+        crash; its new PID goes to stack.json. More than `MAX_CRASHES` exits within
+        `CRASH_WINDOW_S` stop the stack with the service's last log lines.
+        """
+        now = time.monotonic() if now is None else now
+        for name, proc in list(self.services.items()):
+            sup = self.supervised[name]
+            if sup.restart_at is None:
+                code = proc.poll()
+                if code is None:
+                    continue
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # whatever it left in its group
+                sup.crashes.append(now)
+                while sup.crashes and now - sup.crashes[0] > CRASH_WINDOW_S:
+                    sup.crashes.popleft()
+                if len(sup.crashes) > MAX_CRASHES:
+                    raise StackError(
+                        f"{name} exited {len(sup.crashes)} times within {CRASH_WINDOW_S:g}s "
+                        f"(last exit code {code}); giving up:\n{tail(sup.log_file)}"
+                    )
+                delay = min(RESTART_BACKOFF_S * 2 ** (len(sup.crashes) - 1), RESTART_BACKOFF_MAX_S)
+                sup.restart_at = now + delay
+                self.console.print(
+                    f"[yellow]! {name} (pid {proc.pid}) exited with code {code}; "
+                    f"restarting in {delay:.1f}s ({len(sup.crashes)}/{MAX_CRASHES} "
+                    f"within {CRASH_WINDOW_S:g}s)[/]"
+                )
+            elif now >= sup.restart_at:
+                sup.restart_at = None
+                new = spawn(sup.argv, log_file=sup.log_file, env=sup.env)
+                self.services[name] = new
+                self.state.pids[name] = new.pid
+                self.state.save(self.home)
+                self.console.print(f"[green]↻[/] restarted {name} (pid {new.pid})")
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.settings.ready_timeout_s
@@ -262,9 +332,8 @@ def run(settings: StackSettings | None = None) -> int:
         stack.start()
         stack.print_summary()
         while True:
-            for name in stack.services:
-                stack.check_alive(name)
-            time.sleep(0.5)
+            stack.supervise()
+            time.sleep(0.2)
     except Shutdown as sig:
         console.print(f"\n{sig}: stopping xborder...")
     except (StackError, RuntimeError, OSError) as exc:

@@ -1,0 +1,417 @@
+"""The whole lifecycle, end to end, as a storefront, an operator and a subscribing team see it.
+
+The system runs as real processes (see conftest.py): orders are placed over HTTP after quoting
+as a storefront would, the sandbox providers, carriers and authority move them on by themselves
+(time compressed), and the topics are read with a plain consumer. The sandbox authority is told
+to pass every parcel but on FR (hold until documents), SA (hold with a respond-by too short to
+answer) and CL (confiscation); the default MX service takes one parcel a day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from xborder_devstack.demo import HEADPHONES, PHONE_CASE, REVOLVER, T_SHIRT, Placed, Storefront
+
+pytestmark = pytest.mark.stack
+
+CLOSING = ("OrderCompleted", "OrderCancelled", "OrderReturned", "OrderConfiscated")
+HAPPY_LANES = ["US", "GB", "RU", "BR", "DE", "AE"]
+#: A PDF as far as customs' sniffing is concerned.
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture(scope="session")
+def shop(system: Any) -> Iterator[Storefront]:
+    storefront = Storefront(
+        urls=system.urls,
+        storefront_key=system.storefront_key,
+        operator_key=system.operator_key,
+        merchant=system.merchant,
+    )
+    yield storefront
+    storefront.close()
+
+
+def _data(events: list[Any], name: str) -> list[dict[str, Any]]:
+    return [e.body["data"] for e in events if e.name == name]
+
+
+def assert_settled_once_and_balanced(shop: Storefront, order_id: str) -> dict[str, Any]:
+    """One payment, at most one shipment, and the order's ledger entries balance."""
+    payments = shop.payments(order_id)
+    assert len(payments) == 1, payments
+    assert len(shop.shipments(order_id)) <= 1
+    recon = shop.reconciliation()
+    assert recon["ledger_balanced"], "the whole ledger does not balance"
+    for line in recon["payments"].get(order_id, []):
+        assert line["balanced"], line
+    return payments[0]
+
+
+# -- the happy path on every lane -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def happy_orders(shop: Storefront) -> dict[tuple[str, str], Placed]:
+    """One order per lane and incoterm, placed at once so the lanes run side by side."""
+    combos = [(lane, inco) for lane in HAPPY_LANES for inco in ("DDP", "DAP")]
+    methods = ["card", "international_card", "paypal", "alipay"]
+    items = [(PHONE_CASE,), (HEADPHONES,), (T_SHIRT, PHONE_CASE)]
+
+    def place(i: int) -> Placed:
+        lane, incoterm = combos[i]
+        return shop.order_to(
+            lane,
+            incoterm=incoterm,
+            method=methods[i % len(methods)],
+            token="tok_visa",
+            items=items[i % len(items)],
+            currency={"GB": "GBP", "DE": "EUR"}.get(lane, "USD"),
+        )
+
+    with ThreadPoolExecutor(6) as pool:
+        return dict(zip(combos, pool.map(place, range(len(combos))), strict=True))
+
+
+@pytest.mark.parametrize("incoterm", ["DDP", "DAP"])
+@pytest.mark.parametrize("lane", HAPPY_LANES)
+def test_happy_path_to_every_lane(
+    system: Any,
+    shop: Storefront,
+    happy_orders: dict[tuple[str, str], Placed],
+    lane: str,
+    incoterm: str,
+) -> None:
+    placed = happy_orders[(lane, incoterm)]
+    events = system.recorder.wait_for(placed.id, *CLOSING, timeout=120)
+    names = [e.name for e in events]
+    assert "OrderCompleted" in names, names
+    for step in ("OrderPlaced", "PaymentSettled", "CustomsPrecheckPassed", "OrderConfirmed",
+                 "ShipmentCreated", "ParcelDispatched", "ExportCleared", "ParcelInTransit",
+                 "ParcelArrivedAtDestination", "ParcelReleased", "ParcelOutForDelivery",
+                 "ParcelDelivered"):  # fmt: skip
+        assert step in names, (step, names)
+    assert len({d["shipment_id"] for d in _data(events, "ShipmentCreated")}) == 1
+    order = shop.order(placed.id)
+    assert order["status"] == "completed"
+    payment = assert_settled_once_and_balanced(shop, placed.id)
+    assert payment["status"] == "settled"
+    assert Decimal(payment["captured"]["amount"]) == Decimal(
+        order["totals"]["grand_total"]["amount"]
+    )
+    released = _data(events, "ParcelReleased")[-1]
+    assert released["owed_by"] == ("seller" if incoterm == "DDP" else "buyer")
+
+
+# -- payment outcomes -----------------------------------------------------------------------
+
+
+def test_a_declined_card_cancels_the_order_and_nothing_ships(system: Any, shop: Storefront) -> None:
+    placed = shop.order_to("US", incoterm="DAP", token="tok_decline")
+    events = system.recorder.wait_for(placed.id, *CLOSING, timeout=60)
+    assert _data(events, "PaymentFailed"), [e.name for e in events]
+    assert [d["reason"] for d in _data(events, "OrderCancelled")] == ["payment_failed"]
+    time.sleep(1.0)  # anything wrongly triggered by the cancellation would show by now
+    names = system.recorder.names(placed.id)
+    assert not {"OrderConfirmed", "ShipmentCreated", "ParcelDispatched"} & set(names), names
+    assert shop.shipments(placed.id) == []
+    assert shop.order(placed.id)["status"] == "cancelled"
+    payment = assert_settled_once_and_balanced(shop, placed.id)
+    assert payment["status"] == "failed"
+
+
+def test_a_bank_wire_waits_for_its_funds_then_ships(system: Any, shop: Storefront) -> None:
+    placed = shop.order_to("DE", incoterm="DDP", method="bank_wire", currency="EUR")
+    system.recorder.wait_for(placed.id, "PaymentActionRequired", timeout=30)
+    time.sleep(1.0)
+    assert "OrderConfirmed" not in system.recorder.names(placed.id)
+    waiting = shop.payments(placed.id)[0]
+    assert waiting["status"] == "awaiting_funds"
+    assert shop.order(placed.id)["status"] in {"payment_action_required", "awaiting_payment"}
+    result = shop.pay_wire(placed.id)
+    assert [line["result"] for line in result["lines"]] == ["matched"], result
+    events = system.recorder.wait_for(placed.id, *CLOSING, timeout=90)
+    names = [e.name for e in events]
+    assert names.index("PaymentSettled") < names.index("ParcelDispatched")
+    assert "OrderCompleted" in names, names
+    assert assert_settled_once_and_balanced(shop, placed.id)["status"] == "settled"
+
+
+# -- customs outcomes -----------------------------------------------------------------------
+
+
+def test_a_prohibited_item_fails_the_precheck_and_the_payment_is_refunded(
+    system: Any, shop: Storefront
+) -> None:
+    placed = shop.order_to("US", incoterm="DAP", items=(REVOLVER,))
+    events = system.recorder.wait_for(placed.id, "PaymentRefunded", "RefundFailed", timeout=60)
+    failed = _data(events, "CustomsPrecheckFailed")
+    assert failed, [e.name for e in events]
+    assert "prohibited_goods" in {r["code"] for r in failed[0]["reasons"]}, failed
+    assert [d["reason"] for d in _data(events, "OrderCancelled")] == ["customs_precheck_failed"]
+    refunds = _data(events, "PaymentRefunded")
+    assert [r["reason"] for r in refunds] == ["order_cancelled"]
+    total = Decimal(placed.order["totals"]["grand_total"]["amount"])
+    assert Decimal(refunds[0]["amount"]["amount"]) == total
+    assert not {"ShipmentCreated", "ParcelDispatched"} & {e.name for e in events}
+    eventually_status(shop, placed.id, "refunded")
+    payment = assert_settled_once_and_balanced(shop, placed.id)
+    assert payment["status"] == "refunded"
+
+
+def test_an_import_hold_is_released_once_the_documents_are_uploaded(
+    system: Any, shop: Storefront
+) -> None:
+    placed = shop.order_to("FR", incoterm="DDP", currency="EUR")
+    events = system.recorder.wait_for(placed.id, "ParcelHeldAtCustoms", *CLOSING, timeout=60)
+    hold = _data(events, "ParcelHeldAtCustoms")[0]
+    assert hold["checkpoint"] == "import", hold
+    assert hold["required_documents"], hold
+    declaration = next(d for d in shop.declarations(placed.id) if d["checkpoint"] == "import")
+    customs = shop.client("customs")
+    for doc in hold["required_documents"]:
+        r = customs.post(
+            f"/v1/declarations/{declaration['declaration_id']}/documents",
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+            data={"document_type": doc},
+            files={"file": (f"{doc}.pdf", PDF, "application/pdf")},
+        )
+        assert r.status_code == 201, r.text
+    events = system.recorder.wait_for(placed.id, *CLOSING, timeout=90)
+    names = [e.name for e in events]
+    assert "OrderCompleted" in names, names
+    order_of = [n for n in names if n in {"ParcelHeldAtCustoms", "CustomsDocumentsSubmitted",
+                                          "ParcelReleased", "ParcelDelivered"}]  # fmt: skip
+    assert order_of == ["ParcelHeldAtCustoms", "CustomsDocumentsSubmitted", "ParcelReleased",
+                        "ParcelDelivered"], names  # fmt: skip
+    assert shop.order(placed.id)["status"] == "completed"
+    assert_settled_once_and_balanced(shop, placed.id)
+
+
+def test_a_missed_respond_by_returns_the_parcel_and_refunds_per_policy(
+    system: Any, shop: Storefront
+) -> None:
+    placed = shop.order_to("SA", incoterm="DDP")
+    events = system.recorder.wait_for(placed.id, *CLOSING, timeout=90)
+    names = [e.name for e in events]
+    assert "OrderReturned" in names, names
+    assert [d["reason"] for d in _data(events, "ParcelReturnOrdered")] == ["missed_deadline"]
+    assert "ParcelReturnedToSender" in names
+    refunds = _data(events, "PaymentRefunded")
+    assert [r["reason"] for r in refunds] == ["parcel_returned"]
+    totals = placed.order["totals"]
+    # Returned: the goods and the prepaid duties go back, the outbound shipping is kept.
+    expected = Decimal(totals["goods"]["amount"]) + Decimal(totals["duties_and_taxes"]["amount"])
+    assert Decimal(refunds[0]["amount"]["amount"]) == expected
+    assert shop.order(placed.id)["status"] == "returned"
+    payment = assert_settled_once_and_balanced(shop, placed.id)
+    assert Decimal(payment["refunded"]["amount"]) == expected
+
+
+def test_a_confiscation_refunds_everything_and_closes_the_order(
+    system: Any, shop: Storefront
+) -> None:
+    placed = shop.order_to("CL", incoterm="DAP")
+    events = system.recorder.wait_for(placed.id, *CLOSING, timeout=90)
+    names = [e.name for e in events]
+    assert "OrderConfiscated" in names, names
+    assert "ParcelConfiscated" in names
+    assert "ParcelDelivered" not in names
+    refunds = _data(events, "PaymentRefunded")
+    assert [r["reason"] for r in refunds] == ["parcel_confiscated"]
+    total = Decimal(placed.order["totals"]["grand_total"]["amount"])
+    assert Decimal(refunds[0]["amount"]["amount"]) == total
+    assert shop.order(placed.id)["status"] == "confiscated"
+    assert_settled_once_and_balanced(shop, placed.id)
+
+
+# -- cancellation and idempotency -----------------------------------------------------------
+
+
+def test_cancellation_before_dispatch_refunds_and_cancels_the_booking_after_it_is_refused(
+    system: Any, shop: Storefront
+) -> None:
+    # The MX default service takes one parcel a day: the first order leaves today ...
+    first = shop.order_to("MX", incoterm="DAP")
+    system.recorder.wait_for(first.id, "ParcelDispatched", *CLOSING, timeout=60)
+    after = shop.client("order").post(
+        f"/v1/orders/{first.id}/cancel", json={"reason": "buyer_request"}
+    )
+    assert after.status_code == 409, after.text
+    assert after.json()["type"].endswith("order-not-cancellable")
+    # ... the second is booked for tomorrow, and can still be cancelled.
+    second = shop.order_to("MX", incoterm="DDP")
+    created = system.recorder.wait_for(second.id, "ShipmentCreated", *CLOSING, timeout=60)
+    assert "ParcelDispatched" not in [e.name for e in created]
+    before = shop.client("order").post(
+        f"/v1/orders/{second.id}/cancel", json={"reason": "buyer_request", "detail": "changed mind"}
+    )
+    assert before.status_code == 200, before.text
+    events = system.recorder.wait_for(second.id, "PaymentRefunded", timeout=60)
+    events = system.recorder.wait_for(second.id, "ShipmentCancelled", timeout=60)
+    assert [d["reason"] for d in _data(events, "OrderCancelled")] == ["buyer_request"]
+    assert [d["reason"] for d in _data(events, "ShipmentCancelled")] == ["order_cancelled"]
+    refund = _data(events, "PaymentRefunded")[0]
+    assert Decimal(refund["amount"]["amount"]) == Decimal(
+        second.order["totals"]["grand_total"]["amount"]
+    )
+    assert "ParcelDispatched" not in system.recorder.names(second.id)
+    eventually_status(shop, second.id, "refunded")
+    assert shop.shipments(second.id)[0]["status"] == "cancelled"
+    assert_settled_once_and_balanced(shop, second.id)
+    # The first order carries on to its door.
+    assert "OrderCompleted" in system.recorder.names(first.id) or "OrderCompleted" in [
+        e.name for e in system.recorder.wait_for(first.id, *CLOSING)
+    ]
+
+
+def test_the_same_order_posted_twice_with_one_key_is_one_order(
+    system: Any, shop: Storefront
+) -> None:
+    body, _ = shop.checkout("GB", incoterm="DDP", currency="GBP")
+    key = str(uuid.uuid4())
+    first = shop.place(body, key)
+    again = shop.place(body, key)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201, again.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    order_id = first.json()["id"]
+    assert again.json()["id"] == order_id
+    events = system.recorder.wait_for(order_id, *CLOSING, timeout=90)
+    assert "OrderCompleted" in [e.name for e in events]
+    assert [e.name for e in events].count("OrderPlaced") == 1
+    assert len({d["shipment_id"] for d in _data(events, "ShipmentCreated")}) == 1
+    refs = [
+        o["id"]
+        for o in shop.client("order").get("/v1/orders", params={"limit": 200}).json()["items"]
+        if o["merchant_order_ref"] == body["merchant_order_ref"]
+    ]
+    assert refs == [order_id]
+    assert len(shop.shipments(order_id)) == 1
+    assert_settled_once_and_balanced(shop, order_id)
+
+
+# -- faults ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", ["order-svc", "payment-svc", "shipping-svc", "customs-svc"])
+def test_a_service_killed_mid_flight_loses_and_duplicates_nothing(
+    system: Any, shop: Storefront, service: str
+) -> None:
+    lanes = ["US", "GB", "DE", "AE", "RU", "BR"]
+
+    def place(i: int) -> Placed:
+        return shop.order_to(lanes[i % len(lanes)], incoterm=("DDP", "DAP")[i % 2])
+
+    with ThreadPoolExecutor(8) as pool:
+        placed = list(pool.map(place, range(50)))
+    state = json.loads((system.home / "stack.json").read_text())
+    old_pid = state["pids"][service]
+    os.kill(old_pid, signal.SIGKILL)
+    new_pid = wait_restarted(system, service, old_pid)
+    assert new_pid != old_pid
+    finals = shop.wait_final([p.id for p in placed], timeout=240)
+    assert {f["status"] for f in finals.values()} == {"completed"}, {
+        oid: f["status"] for oid, f in finals.items() if f["status"] != "completed"
+    }
+    recon = shop.reconciliation()
+    assert recon["ledger_balanced"]
+    for p in placed:
+        events = system.recorder.wait_for(p.id, "OrderCompleted", timeout=60)
+        assert [e.name for e in events].count("OrderCompleted") >= 1
+        assert len({d["shipment_id"] for d in _data(events, "ShipmentCreated")}) == 1, p.id
+        assert len({d["payment_id"] for d in _data(events, "PaymentSettled")}) == 1, p.id
+        assert len(shop.payments(p.id)) == 1, p.id
+        assert len(shop.shipments(p.id)) == 1, p.id
+        lines = recon["payments"].get(p.id, [])
+        assert len(lines) == 1, (p.id, lines)
+        assert lines[0]["balanced"], (p.id, lines)
+
+
+def wait_restarted(system: Any, service: str, old_pid: int, timeout: float = 60.0) -> int:
+    """The launcher's new PID for `service` once it answers /readyz again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = json.loads((system.home / "stack.json").read_text())
+        pid = int(state["pids"][service])
+        if pid != old_pid:
+            try:
+                if httpx.get(f"{state['urls'][service]}/readyz", timeout=2).status_code == 200:
+                    return pid
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    raise AssertionError(f"{service} did not come back within {timeout:g}s")
+
+
+def eventually_status(shop: Storefront, order_id: str, status: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        seen = shop.order(order_id)["status"]
+        if seen == status:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"order {order_id}: status {seen}, expected {status}")
+
+
+# -- the contracts of everything seen -------------------------------------------------------
+
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "libs/events/schemas"
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
+
+
+def _recorded(system: Any) -> dict[str, list[Any]]:
+    with system.recorder._lock:
+        return {k: list(v) for k, v in system.recorder.by_order.items()}
+
+
+def test_every_event_seen_decodes_and_validates_against_the_committed_schemas(
+    system: Any,
+) -> None:
+    """Runs last: everything the scenarios above put on the topics."""
+    assert system.recorder.undecodable == []
+    by_order = _recorded(system)
+    assert sum(map(len, by_order.values())) > 0
+    problems = []
+    for order_id, events in by_order.items():
+        for e in events:
+            errors = [*_validator("envelope").iter_errors(e.body)]
+            version = e.type.rsplit(".", 1)[-1]
+            errors += [*_validator(f"{e.name}.{version}").iter_errors(e.body["data"])]
+            problems += [f"{e.type} of {order_id}: {err.message}" for err in errors]
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_every_orders_events_share_its_correlation_id(system: Any) -> None:
+    """Runs last: one correlation id per order, from OrderPlaced to the closing event."""
+    problems = []
+    for order_id, events in _recorded(system).items():
+        groups: dict[str | None, list[str]] = {}
+        for e in events:
+            groups.setdefault(e.body.get("correlationid"), []).append(
+                f"{e.name}({e.body['source'].rsplit('/', 1)[-1]})"
+            )
+        if len(groups) != 1 or None in groups:
+            problems.append(f"order {order_id}: {groups}")
+    assert not problems, f"{len(problems)} orders:\n" + "\n".join(problems[:5])
