@@ -15,7 +15,11 @@ def test_the_packaged_lanes_cover_the_seeds():
     catalog = load_catalog()
     lanes = {str(key) for key in catalog.lanes}
     assert {"CN-US", "CN-GB", "CN-RU", "CN-BR", "CN-AE", "CN-SA", "CN-CL", "CN-MX"} <= lanes
-    assert {"CN-DE", "CN-FR"} <= lanes
+    assert {"CN-DE", "CN-FR", "CN-CA", "CN-AU"} <= lanes
+    canada = {s.carrier for s in catalog.services_on(LaneKey("CN", "CA"), TODAY)}
+    assert {"china-post", "yunexpress", "4px"} <= canada
+    australia = {s.carrier for s in catalog.services_on(LaneKey("CN", "AU"), TODAY)}
+    assert {"cainiao", "yunexpress", "dhl-ecommerce"} <= australia
     assert catalog.default_service(LaneKey("CN", "US"), TODAY).carrier == "ibexpress"
     assert catalog.default_service(LaneKey("CN", "GB"), TODAY).carrier == "dhl-parcel-uk"
     russia = {s.carrier for s in catalog.services_on(LaneKey("CN", "RU"), TODAY)}
