@@ -6,9 +6,10 @@ the demo reads the URLs from `<XBORDER_HOME>/stack.json` and the keys from
 (quoting shipping and, under DDP, the landed cost first), pays the bank wires as the bank would
 (a statement posted by the operator), waits for every order's outcome and prints one table per
 lane: delivered, returned, confiscated, cancelled, and the door-to-door time (dispatch to
-delivery, in the lane's simulated days) at p50 and p90 against the ETA the rates promised. It
-writes `<XBORDER_HOME>/demo.html`, a self-contained page with an SVG chart of the lifecycle
-durations per lane.
+delivery, in the lane's simulated days) at p50 and p90 against the transit-time prior of the
+service booked (the lane data file's `transit`, read from `--lanes-file`: no endpoint gives the
+prior once a lane quotes from observed deliveries). It writes `<XBORDER_HOME>/demo.html`, a
+self-contained page with an SVG chart of the lifecycle durations per lane.
 
 The `Storefront` client is also what the end-to-end tests use to talk to the system.
 """
@@ -22,12 +23,13 @@ import math
 import random
 import statistics
 import time
+import tomllib
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,12 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+#: The lane data file shipping-svc runs with unless SHIPPING_LANES_FILE says otherwise (the demo
+#: runs beside the repository).
+PACKAGED_LANES_FILE = (
+    Path(__file__).resolve().parents[4] / "services/shipping-svc/src/shipping_svc/data/lanes.toml"
+)
 
 #: Statuses after which nothing more happens to an order.
 FINAL_STATUSES = frozenset({"completed", "returned", "confiscated", "cancelled", "refunded"})
@@ -62,9 +70,15 @@ ADDRESSES: dict[str, dict[str, str]] = {
            "postal_code": "10115"},
     "FR": {"name": "Claire Martin", "line1": "10 Rue de Rivoli", "city": "Paris",
            "postal_code": "75001"},
+    "CA": {"name": "Emily Tremblay", "line1": "1000 Rue De La Gauchetiere O",
+           "city": "Montreal", "region": "QC", "postal_code": "H3B 4W5"},
+    "AU": {"name": "Lachlan Smith", "line1": "200 George St", "city": "Sydney",
+           "region": "NSW", "postal_code": "2000"},
 }  # fmt: skip
 #: A Brazilian CPF with valid check digits (Brazil requires one).
 DEMO_CPF = "123.456.789-09"
+#: The buyer identifiers destinations require at import (customs-svc's rules): only Brazil's.
+TAX_IDS: dict[str, str] = {"BR": DEMO_CPF}
 
 PHONE_CASE = {
     "sku": "CASE-IP15-BLK",
@@ -220,8 +234,8 @@ class Storefront:
             "email": f"{address['name'].split()[0].lower()}@example.com",
             "phone": "+1 512 555 0100",
         }
-        if destination == "BR":
-            buyer["tax_id"] = DEMO_CPF
+        if destination in TAX_IDS:
+            buyer["tax_id"] = TAX_IDS[destination]
         body: dict[str, Any] = {
             "merchant_order_ref": ref or f"SO-{uuid.uuid4().hex[:10].upper()}",
             "buyer": buyer,
@@ -437,15 +451,71 @@ OUTCOME_COLUMNS = {
 }
 
 
-def lane_table(outcomes: Sequence[Outcome], etas: dict[str, dict[str, Any]]) -> Table:
-    """One row per lane: outcomes, and door-to-door p50/p90 against the quoted ETA."""
-    table = Table(title="Outcomes per lane (door-to-door in simulated days, dispatch to delivery)")
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """A lane service's transit-time prior in the lane data (days from dispatch to delivery)."""
+
+    service: str
+    p50_days: int
+    p90_days: int
+
+
+def transit_priors(path: Path, on: date) -> dict[tuple[str, str, str], Prior]:
+    """The priors of the services in force on `on`, by (lane as `CN→US`, carrier, service code).
+
+    shipping-svc's rates quote the prior only until a lane service has enough deliveries (then
+    the observed window, `basis: observed`), and no endpoint gives it after that: the demo reads
+    the lane data file the service was started with.
+    """
+    data = tomllib.loads(path.read_text())
+    found: dict[tuple[str, str, str], Prior] = {}
+    for s in data.get("services", []):
+        start, end = s["effective_from"], s.get("effective_to")
+        if start <= on and (end is None or on < end):
+            origin, destination = s["lane"].split("-")
+            found[(f"{origin}→{destination}", s["carrier"], s["code"])] = Prior(
+                service=f"{s['carrier']}/{s['code']}",
+                p50_days=int(s["transit"]["p50"]),
+                p90_days=int(s["transit"]["p90"]),
+            )
+    return found
+
+
+def booked_priors(
+    placed: Sequence[Placed], priors: dict[tuple[str, str, str], Prior]
+) -> dict[str, Prior]:
+    """Per lane, the prior of the service its orders booked (the first order's, when several).
+
+    A service missing from the lane data (another file in use) falls back to the rate's ETA when
+    that ETA was the prior (`basis: prior`); otherwise the lane has no prior to show.
+    """
+    found: dict[str, Prior] = {}
+    for p in placed:
+        lane = f"CN→{p.body['ship_to']['country']}"
+        if lane in found:
+            continue
+        carrier, code = p.rate["carrier"], p.rate["service_code"]
+        prior = priors.get((lane, carrier, code))
+        eta = p.rate.get("eta") or {}
+        if prior is None and eta.get("basis") == "prior":
+            prior = Prior(f"{carrier}/{code}", int(eta["p50_days"]), int(eta["p90_days"]))
+        if prior is not None:
+            found[lane] = prior
+    return found
+
+
+def lane_table(outcomes: Sequence[Outcome], priors: dict[str, Prior]) -> Table:
+    """One row per lane: outcomes, and door-to-door p50/p90 against the booked service's prior."""
+    table = Table(
+        title="Outcomes per lane: door-to-door days (simulated, dispatch to delivery) against "
+        "the transit prior of the service booked"
+    )
     table.add_column("lane")
     table.add_column("orders", justify="right")
     for name in OUTCOME_COLUMNS:
         table.add_column(name, justify="right")
-    table.add_column("p50 (ETA p50)", justify="right")
-    table.add_column("p90 (ETA p90)", justify="right")
+    table.add_column("p50 (prior p50)", justify="right")
+    table.add_column("p90 (prior p90)", justify="right")
     by_lane: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_lane[o.lane].append(o)
@@ -453,25 +523,25 @@ def lane_table(outcomes: Sequence[Outcome], etas: dict[str, dict[str, Any]]) -> 
         rows = by_lane[lane]
         counts = [sum(o.status in st for o in rows) for st in OUTCOME_COLUMNS.values()]
         days = [o.door_to_door_days for o in rows if o.door_to_door_days is not None]
-        eta = etas.get(lane, {})
+        prior = priors.get(lane)
         p50 = f"{quantile(days, 0.5):.1f}" if days else "-"
         p90 = f"{quantile(days, 0.9):.1f}" if days else "-"
-        eta50 = f" ({eta['p50_days']})" if eta else ""
-        eta90 = f" ({eta['p90_days']})" if eta else ""
-        table.add_row(lane, str(len(rows)), *map(str, counts), p50 + eta50, p90 + eta90)
+        prior50 = f" ({prior.p50_days})" if prior else " (-)"
+        prior90 = f" ({prior.p90_days})" if prior else " (-)"
+        table.add_row(lane, str(len(rows)), *map(str, counts), p50 + prior50, p90 + prior90)
     return table
 
 
-def chart_html(outcomes: Sequence[Outcome], etas: dict[str, dict[str, Any]]) -> str:
+def chart_html(outcomes: Sequence[Outcome], priors: dict[str, Prior]) -> str:
     """A self-contained HTML page: per lane, each delivered parcel's door-to-door days (dots),
-    the p50-p90 band observed, the quoted ETA window, and the mean wall-clock time per phase."""
+    the p50-p90 band observed, the prior's p50-p90, and the mean wall-clock time per phase."""
     by_lane: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_lane[o.lane].append(o)
     lanes = sorted(by_lane)
     all_days = [o.door_to_door_days for o in outcomes if o.door_to_door_days is not None]
-    max_eta = max((e["p90_days"] for e in etas.values()), default=1)
-    max_days = max([*all_days, max_eta, 1.0]) * 1.05
+    max_prior = max((p.p90_days for p in priors.values()), default=1)
+    max_days = max([*all_days, max_prior, 1.0]) * 1.05
     left, width, row_h, top = 110, 640, 46, 40
     height = top + row_h * len(lanes) + 40
 
@@ -494,12 +564,13 @@ def chart_html(outcomes: Sequence[Outcome], etas: dict[str, dict[str, Any]]) -> 
         y = top + row_h * i + row_h / 2
         svg.append(f'<text x="{left - 10}" y="{y + 4:.1f}" text-anchor="end">{html.escape(lane)}'
                    "</text>")  # fmt: skip
-        eta = etas.get(lane)
-        if eta:
+        prior = priors.get(lane)
+        if prior:
             svg.append(
-                f'<rect x="{x(eta["p50_days"]):.1f}" y="{y - 16:.1f}" '
-                f'width="{x(eta["p90_days"]) - x(eta["p50_days"]):.1f}" height="32" '
-                'fill="#fde9c8"><title>quoted ETA p50-p90</title></rect>'
+                f'<rect x="{x(prior.p50_days):.1f}" y="{y - 16:.1f}" '
+                f'width="{x(prior.p90_days) - x(prior.p50_days):.1f}" height="32" '
+                f'fill="#fde9c8"><title>prior p50-p90 of {html.escape(prior.service)}</title>'
+                "</rect>"
             )
         days = [o.door_to_door_days for o in by_lane[lane] if o.door_to_door_days is not None]
         if days:
@@ -531,8 +602,9 @@ def chart_html(outcomes: Sequence[Outcome], etas: dict[str, dict[str, Any]]) -> 
         "<!doctype html><html><head><meta charset='utf-8'><title>xborder demo</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 10px;text-align:right}"
         "td:first-child{text-align:left}</style></head><body><h1>xborder demo</h1>"
-        f"<p>{len(outcomes)} orders, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Orange: the ETA "
-        "window quoted by GET /v1/rates; blue band: observed p50-p90; dots: parcels.</p>"
+        f"<p>{len(outcomes)} orders, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Orange: the "
+        "transit-time prior p50-p90 of the service booked (lane data); blue band: observed "
+        "p50-p90; dots: parcels.</p>"
         + "".join(svg)
         + "<h2>Outcomes and mean wall-clock seconds per phase</h2><table><tr><th>lane</th>"
         + heads
@@ -564,8 +636,19 @@ def plan(n: int, lanes: Sequence[str], seed: int = 1) -> list[dict[str, Any]]:
     return specs
 
 
-def run_demo(home: Path, n: int, *, workers: int = 8, timeout: float = 600.0) -> int:
-    """Place `n` orders on the stack under `home`, wait for them, print and chart the outcomes."""
+def run_demo(
+    home: Path,
+    n: int,
+    *,
+    workers: int = 8,
+    timeout: float = 600.0,
+    lanes_file: Path = PACKAGED_LANES_FILE,
+) -> int:
+    """Place `n` orders on the stack under `home`, wait for them, print and chart the outcomes.
+
+    `lanes_file` is the lane data shipping-svc runs with: the door-to-door times are compared
+    with its transit priors.
+    """
     console = Console()
     if not console.is_terminal:
         console = Console(width=120)
@@ -580,7 +663,6 @@ def run_demo(home: Path, n: int, *, workers: int = 8, timeout: float = 600.0) ->
         )
         specs = plan(n, destinations)
         placed: list[Placed] = []
-        etas: dict[str, dict[str, Any]] = {}
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())  # fmt: skip
         with Progress(*columns, console=console) as progress:
@@ -595,19 +677,21 @@ def run_demo(home: Path, n: int, *, workers: int = 8, timeout: float = 600.0) ->
 
             with ThreadPoolExecutor(workers) as pool:
                 placed = list(pool.map(place, [dict(s) for s in specs]))
-            for p in placed:
-                etas.setdefault(f"CN→{p.body['ship_to']['country']}", p.rate["eta"])
             done = progress.add_task("waiting for outcomes", total=n)
             finals = shop.wait_final(
                 [p.id for p in placed], timeout=timeout, on_done=lambda *_: progress.advance(done)
             )
         with ThreadPoolExecutor(workers) as pool:
             outcomes = list(pool.map(lambda p: outcome_of(shop, p, finals[p.id]), placed))
-        console.print(lane_table(outcomes, etas))
+        known = transit_priors(lanes_file, datetime.now(UTC).date()) if lanes_file.is_file() else {}
+        if not known:
+            console.print(f"[yellow]no lane data at {lanes_file}: priors from the rates only[/]")
+        priors = booked_priors(placed, known)
+        console.print(lane_table(outcomes, priors))
         recon = shop.reconciliation()
         console.print(f"ledger balanced: {'yes' if recon['ledger_balanced'] else '[red]NO[/]'}")
         chart = home / "demo.html"
-        chart.write_text(chart_html(outcomes, etas))
+        chart.write_text(chart_html(outcomes, priors))
         console.print(f"chart: {chart.resolve()}")
         return 0 if recon["ledger_balanced"] else 1
     finally:
@@ -637,6 +721,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-n", "--orders", type=int, default=200, help="orders to place (200)")
     parser.add_argument("--workers", type=int, default=8, help="orders placed at once (8)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (900)")
+    parser.add_argument(
+        "--lanes-file",
+        type=Path,
+        default=PACKAGED_LANES_FILE,
+        help="the lane data shipping-svc runs with, for the transit priors (the packaged file)",
+    )
     args = parser.parse_args(argv)
     settings = StackSettings()
     home = settings.home.resolve()
@@ -645,7 +735,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = start_background(settings, Console(stderr=True))
         if code != 0:
             raise SystemExit(code)
-    raise SystemExit(run_demo(home, args.orders, workers=args.workers, timeout=args.timeout))
+    raise SystemExit(
+        run_demo(
+            home, args.orders, workers=args.workers, timeout=args.timeout,
+            lanes_file=args.lanes_file,
+        )
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
