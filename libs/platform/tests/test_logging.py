@@ -5,6 +5,7 @@ import logging
 
 import pytest
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
 
 from xborder_platform.logging import configure_logging
 
@@ -32,3 +33,19 @@ def test_logs_are_json_lines_with_the_service(capsys: pytest.CaptureFixture[str]
     theirs = next(line for line in lines if line["event"] == "from the standard library")
     assert theirs["logger"] == "uvicorn.error"
     assert theirs["level"] == "warning"
+
+
+def test_log_lines_carry_the_active_trace_and_span_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    provider = TracerProvider()
+    configure_logging(service="demo-svc", level="INFO", fmt="json")
+    with provider.get_tracer("test").start_as_current_span("process OrderPlaced") as span:
+        structlog.get_logger("demo").info("inside the span")
+        logging.getLogger("uvicorn.error").warning("standard library, inside the span")
+    structlog.get_logger("demo").info("outside any span")
+    lines = {line["event"]: line for line in map(json.loads, capsys.readouterr().err.splitlines())}
+    ids = span.get_span_context()
+    for event in ("inside the span", "standard library, inside the span"):
+        assert lines[event]["trace_id"] == format(ids.trace_id, "032x"), event
+        assert lines[event]["span_id"] == format(ids.span_id, "016x"), event
+    assert "trace_id" not in lines["outside any span"]
+    assert "span_id" not in lines["outside any span"]

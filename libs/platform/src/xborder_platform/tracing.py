@@ -7,7 +7,9 @@ processing span's context on to the next service.
 
 Turned on by the standard `OTEL_EXPORTER_OTLP_ENDPOINT` (OTLP over HTTP; the other `OTEL_*`
 variables apply) or by a service's `<PREFIX>TRACES_FILE` (JSON lines, one span each, for reading
-a trace without a collector). Without either, spans are no-ops.
+a trace without a collector). Without either, spans are no-ops. A composition root (or a test)
+may hand in its own provider instead: `configure_tracing(..., tracer_provider=...)` or
+`use_tracer_provider`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,21 @@ from opentelemetry.trace import Span, SpanKind
 
 _TRACER = "xborder"
 _configured_lock = threading.Lock()
+#: The provider this process's spans go to (None: tracing off).
 _configured: TracerProvider | None = None
+
+
+def use_tracer_provider(provider: TracerProvider | None) -> TracerProvider | None:
+    """Make `provider` the one this process's spans go to (None turns tracing off again).
+
+    For a composition root that builds its own provider, e.g. a test exporting to an
+    `InMemorySpanExporter`; apps built afterwards are instrumented with it. Returns the
+    provider used before, so the caller can put it back.
+    """
+    global _configured
+    with _configured_lock:
+        previous, _configured = _configured, provider
+        return previous
 
 
 class JsonLinesExporter(SpanExporter):
@@ -49,20 +65,31 @@ class JsonLinesExporter(SpanExporter):
         """Nothing to release: the file is opened per export."""
 
 
-def configure_tracing(service: str, *, traces_file: str | None = None) -> TracerProvider | None:
-    """Install a tracer provider for this process when tracing is asked for; else do nothing.
+def configure_tracing(
+    service: str,
+    *,
+    traces_file: str | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> TracerProvider | None:
+    """The tracer provider this process's spans go to, or None when tracing is off.
 
-    Safe to call more than once (tests build many apps): the first configuration wins.
+    `tracer_provider`, when given, is used as is (see `use_tracer_provider`). Otherwise a
+    provider already in use is kept (tests build many apps in one process); failing that, one
+    is built when tracing is asked for: OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, JSON lines when `traces_file` is.
     """
     global _configured
+    if tracer_provider is not None:
+        use_tracer_provider(tracer_provider)
+        return tracer_provider
     endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
     )
-    if not endpoint and not traces_file:
-        return None
     with _configured_lock:
         if _configured is not None:
             return _configured
+        if not endpoint and not traces_file:
+            return None
         provider = TracerProvider(resource=Resource.create({"service.name": service}))
         if endpoint:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -70,14 +97,16 @@ def configure_tracing(service: str, *, traces_file: str | None = None) -> Tracer
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         if traces_file:
             provider.add_span_processor(BatchSpanProcessor(JsonLinesExporter(Path(traces_file))))
-        trace.set_tracer_provider(provider)
         _configured = provider
         return provider
 
 
 def tracer() -> trace.Tracer:
-    """The tracer of xborder's own spans (relay, consumers)."""
-    return trace.get_tracer(_TRACER)
+    """The tracer of xborder's own spans (relay, consumers), from the provider in use."""
+    provider = _configured
+    if provider is None:  # OpenTelemetry's global one: a no-op unless something set it
+        return trace.get_tracer(_TRACER)
+    return provider.get_tracer(_TRACER)
 
 
 def current_traceparent() -> str | None:
