@@ -38,6 +38,19 @@ class FxSet:
         to_base = Decimal(1) if target == self.base else self.rates[target]
         return to_base / from_base
 
+    def exact(self, amount: Decimal, source: str, target: str) -> Decimal:
+        """`amount` of `source` in `target`, unrounded (what a threshold is compared with).
+
+        Multiplies before it divides, so a value that is exactly a threshold converts exactly
+        (CLP 38,745 is USD 41 at 945 CLP/USD, not 40.99999...).
+        """
+        if source == target:
+            return amount
+        self.rate(source, target)  # refuses an unknown currency
+        from_base = Decimal(1) if source == self.base else self.rates[source]
+        to_base = Decimal(1) if target == self.base else self.rates[target]
+        return amount * to_base / from_base
+
     def convert(self, amount: Decimal, source: str, target: str) -> Decimal:
         """`amount` of `source` in `target`, rounded half-even to target's minor units."""
         if source == target:

@@ -2,7 +2,11 @@
 
 Every amount is in the consignment's currency, quantized half-even to its minor units line by
 line; totals are sums of lines. Thresholds and fixed amounts in other currencies are converted
-with the FX set in force (the quote records it). Each line names the rule it comes from.
+with the FX set in force (the quote records it). A threshold is compared with the consignment's
+value converted exactly (not rounded first: BRL 267.61 is above USD 50.00 at 5.352 BRL/USD);
+the value reported is rounded to the threshold currency's minor units towards the side of the
+threshold it is on, so the report never contradicts the outcome. Each line names the rule it
+comes from, and whether it is collected by the seller at checkout or at import.
 """
 
 from __future__ import annotations
@@ -10,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
 
 from customs_svc.domain.classification import hs_problem, subheading
 from customs_svc.domain.fx import CurrencyNotSupported, FxSet, FxTable
-from customs_svc.domain.money import ZERO, quantize
+from customs_svc.domain.money import ZERO, minor_unit, quantize
 from customs_svc.domain.rules import (
     BandedRegime,
     Collection,
@@ -149,9 +153,25 @@ class LandedCost:
         """Everything owed."""
         return self.duties + self.taxes + self.fees
 
+    def collected(self, at: Collection) -> Decimal:
+        """What is collected at checkout (by the seller) or at import (by customs)."""
+        return quantize(
+            sum((ln.amount for ln in self.lines if ln.collected_at == at), ZERO),
+            self.consignment.currency,
+        )
+
 
 def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
+
+
+def _shown(value: Decimal, currency: str, limit: Decimal | None) -> Decimal:
+    """`value` in `currency`'s minor units, rounded towards its side of `limit`."""
+    if limit is None:
+        return quantize(value, currency)
+    return value.quantize(
+        minor_unit(currency), rounding=ROUND_CEILING if value > limit else ROUND_FLOOR
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +186,8 @@ class _Assessor:
         return self.fx.convert(amount, currency, self.c.currency)
 
     def compared(self, basis: ValueBasis, currency: str) -> Decimal:
-        """The consignment's value in a threshold's currency."""
-        return self.fx.convert(self.c.value(basis), self.c.currency, currency)
+        """The consignment's value in a threshold's currency, converted exactly (unrounded)."""
+        return self.fx.exact(self.c.value(basis), self.c.currency, currency)
 
     def ad_valorem(self, basis: ValueBasis) -> list[Line]:
         """Duty per item at its chapter's rate, transport apportioned by value when CIF."""
@@ -192,7 +212,11 @@ class _Assessor:
         )
 
     def flat_duty(self, regime: ThresholdRegime) -> list[Line]:
-        """A fixed duty per distinct 6-digit subheading of the parcel."""
+        """A fixed duty per distinct 6-digit subheading of the parcel.
+
+        Collected through the same channel as the tax due below the threshold: with the VAT at
+        checkout under IOSS (the EU from 2026-07-01), with it at import otherwise.
+        """
         if not regime.flat_duty_per_subheading:
             return []
         each = self.convert_in(regime.flat_duty_per_subheading, regime.currency)
@@ -203,6 +227,7 @@ class _Assessor:
                 f"flat duty {regime.flat_duty_per_subheading} {regime.currency} per subheading",
                 regime.ref,
                 hs_code=sub,
+                collected_at=regime.below_tax_collection,
             )
             for sub in sorted({subheading(i.hs_code) for i in self.c.items})
         ]
@@ -236,8 +261,9 @@ class _Assessor:
 
     def threshold(self, regime: ThresholdRegime) -> tuple[list[Line], DeMinimis]:
         """A classic de minimis: relief at or below it, full duty and tax above."""
-        value = self.compared(regime.basis, regime.currency)
-        within = regime.threshold is not None and value <= regime.threshold
+        exact = self.compared(regime.basis, regime.currency)
+        within = regime.threshold is not None and exact <= regime.threshold
+        value = _shown(exact, regime.currency, regime.threshold)
         if regime.threshold is None:
             detail = "no de minimis: every parcel pays duty"
         else:
@@ -254,10 +280,11 @@ class _Assessor:
 
     def excess(self, regime: ExcessRegime) -> tuple[list[Line], DeMinimis]:
         """Duty on what exceeds the value or weight allowance, whichever gives more."""
-        value = self.compared(regime.basis, regime.currency)
-        over_value = max(ZERO, value - regime.value_allowance)
+        exact = self.compared(regime.basis, regime.currency)
+        over_value = max(ZERO, exact - regime.value_allowance)
         over_kg = max(ZERO, self.c.weight_kg - regime.weight_allowance_kg)
         within = not over_value and not over_kg
+        value = _shown(exact, regime.currency, regime.value_allowance)
         detail = (
             f"{value} {regime.currency} / {self.c.weight_kg} kg against "
             f"{regime.value_allowance} {regime.currency} / {regime.weight_allowance_kg} kg"
@@ -269,7 +296,8 @@ class _Assessor:
             return self.fees(above=False), outcome
         by_value, by_weight = regime.rate * over_value, regime.per_kg * over_kg
         words = (
-            f"{_pct(regime.rate)} of {over_value} {regime.currency} excess value"
+            f"{_pct(regime.rate)} of {quantize(over_value, regime.currency)} {regime.currency} "
+            "excess value"
             if by_value >= by_weight
             else f"{regime.per_kg} {regime.currency}/kg on {over_kg} kg excess weight"
         )
@@ -279,13 +307,15 @@ class _Assessor:
 
     def banded(self, regime: BandedRegime) -> tuple[list[Line], DeMinimis]:
         """Import tax by value band, less the band's deduction; then the state tax on top."""
-        value = self.compared(regime.basis, regime.currency)
-        band = next((b for b in regime.bands if value <= b.upto), None)
+        exact = self.compared(regime.basis, regime.currency)
+        band = next((b for b in regime.bands if exact <= b.upto), None)
+        first = regime.bands[0].upto
+        value = _shown(exact, regime.currency, first)
         if band is None:
             raise LandedCostError(
                 "value_above_limit",
-                f"{value} {regime.currency} is above the {regime.maximum} {regime.currency} "
-                f"limit of {regime.ref.id}",
+                f"{_shown(exact, regime.currency, regime.maximum)} {regime.currency} is above "
+                f"the {regime.maximum} {regime.currency} limit of {regime.ref.id}",
             )
         amount = self.c.value(regime.basis) * band.rate - self.convert_in(
             band.deduction, regime.currency
@@ -294,8 +324,8 @@ class _Assessor:
         duty = Line("duty", max(ZERO, quantize(amount, self.c.currency)),
                     f"import tax {_pct(band.rate)}{less} (band up to {band.upto} "
                     f"{regime.currency})", regime.ref, collected_at=regime.collection)  # fmt: skip
-        outcome = DeMinimis(regime.ref, regime.currency, regime.bands[0].upto, value,
-                            value <= regime.bands[0].upto, f"band up to {band.upto}")  # fmt: skip
+        outcome = DeMinimis(regime.ref, regime.currency, first, value, exact <= first,
+                            f"band up to {band.upto}")  # fmt: skip
         taxes = self.tax([duty], regime.collection)
         return [duty, *taxes, *self.fees(above=True)], outcome
 
