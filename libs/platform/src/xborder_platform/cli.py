@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from xborder_events.topics import dead_letter_topic
 from xborder_platform.http.api_key_commands import add_api_key_parser, run_api_key_command
 from xborder_platform.messaging import dead_letters
+from xborder_platform.messaging.topics import TopicNamespace
 from xborder_platform.migrations import upgrade_to_head
 from xborder_platform.settings import BaseServiceSettings
 
@@ -59,8 +60,9 @@ def _parser(cmds: ServiceCommands) -> argparse.ArgumentParser:
     dlq = sub.add_parser("dead-letters", help="list, show and replay dead-lettered events")
     dlq.add_argument(
         "--topic",
-        default=dead_letter_topic(cmds.name),
-        help="dead-letter topic (default: %(default)s)",
+        default=None,
+        help=f"dead-letter topic (default: {dead_letter_topic(cmds.name)}, after "
+        "KAFKA_TOPIC_PREFIX when that is set)",
     )
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
     listing = dlq_sub.add_parser("list", help="one line per dead letter")
@@ -105,7 +107,8 @@ def main(cmds: ServiceCommands, argv: Sequence[str] | None = None) -> None:
 
 
 async def _dead_letters(args: argparse.Namespace, settings: BaseServiceSettings, name: str) -> int:
-    bootstrap, topic = settings.kafka_bootstrap_servers, args.topic
+    bootstrap = settings.kafka_bootstrap_servers
+    topic = args.topic or TopicNamespace(settings.kafka_topic_prefix).topic(dead_letter_topic(name))
     client_id = f"{name}:dead-letters"
     out = sys.stdout
     if args.dlq_command == "list":

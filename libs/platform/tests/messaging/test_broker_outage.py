@@ -10,8 +10,10 @@ they did not know of at their next metadata refresh.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from xborder_platform.uow import UnitOfWork
 
 from .support import (
     SOURCE,
+    consume_all,
     effect_counts,
     inbox,
     messaging_engine,
@@ -125,6 +128,15 @@ async def test_events_committed_while_the_broker_is_down_are_published_and_consu
         # Events consumed before the outage were applied once; the broker lost what it held.
         assert all(counts.get(e, 0) <= 1 for e in before)
         assert set(counts) <= set(before) | set(during)
+
+        # Published once, not only consumed once: no process crashed, so the relay had no
+        # reason to send an acknowledged row again (the inbox would hide such a duplicate).
+        records = await consume_all(broker.bootstrap_servers, topic, expected=len(during))
+        on_topic = Counter(uuid.UUID(json.loads(r.value or b"")["id"]) for r in records)
+        twice = {e: n for e, n in on_topic.items() if n > 1}
+        assert twice == {}, f"{len(twice)} events published more than once"
+        assert all(on_topic[e] == 1 for e in during)
+        assert set(on_topic) <= set(before) | set(during)
         await engine.dispose()
     finally:
         await asyncio.to_thread(broker.stop)

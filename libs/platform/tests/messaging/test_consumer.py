@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from xborder_events import encode, kafka_headers, kafka_key
+from xborder_events.topics import dead_letter_topic
 from xborder_platform.messaging import dead_letters
 from xborder_platform.messaging.consumer import (
     ConsumerConfig,
@@ -20,6 +22,7 @@ from xborder_platform.messaging.consumer import (
     EventConsumer,
     HandlerContext,
 )
+from xborder_platform.messaging.metrics import MessagingMetrics
 
 from .support import (
     SOURCE,
@@ -48,7 +51,14 @@ FAST = ConsumerConfig(
 
 
 def make_consumer(
-    engine, bootstrap: str, topic: str, dlq: str, handler=record_effect, group: str | None = None
+    engine,
+    bootstrap: str,
+    topic: str,
+    dlq: str,
+    handler=record_effect,
+    group: str | None = None,
+    metrics: MessagingMetrics | None = None,
+    config: ConsumerConfig = FAST,
 ) -> EventConsumer:  # type: ignore[no-untyped-def]
     event_type = sample_envelope().type
     return EventConsumer(
@@ -63,7 +73,8 @@ def make_consumer(
         bootstrap_servers=bootstrap,
         source=SOURCE,
         dead_letter_topic=dlq,
-        config=FAST,
+        config=config,
+        metrics=metrics,
     )
 
 
@@ -117,17 +128,19 @@ async def test_a_redelivered_event_has_one_effect(
     await engine.dispose()
 
 
-async def dead_letter_command(bootstrap: str, topic: str, *args: str) -> str:
-    """Run a service's `dead-letters` command; return its standard output."""
+async def dead_letter_command(
+    bootstrap: str, topic: str | None, *args: str, env: dict[str, str] | None = None
+) -> str:
+    """Run order-svc's `dead-letters` command (on its default topic when `topic` is None);
+    return its standard output."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "order_svc",
         "dead-letters",
-        "--topic",
-        topic,
+        *(["--topic", topic] if topic is not None else []),
         *args,
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, **(env or {})},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -176,7 +189,8 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_replay_processes_on
             (kafka_key(behind), encode(behind), kafka_headers(behind)),
         ],
     )
-    consumer = make_consumer(engine, kafka_bootstrap, topic, dlq, handler=fragile)
+    metrics = MessagingMetrics()
+    consumer = make_consumer(engine, kafka_bootstrap, topic, dlq, handler=fragile, metrics=metrics)
     task = asyncio.create_task(consumer.run())
 
     async def behind_processed() -> bool:
@@ -197,6 +211,11 @@ async def test_poison_events_go_to_the_dead_letter_topic_and_replay_processes_on
     assert b"NoSuchEvent" in dict(by_reason["unknown_type"].headers)[dead_letters.ERROR]
     assert by_reason["invalid_json"].value == b"{not json"
     assert poison.id not in await effect_counts(engine)
+    for reason in ("invalid_json", "unknown_type", "handler_failed"):
+        labels = {"consumer": consumer.group, "reason": reason}
+        assert metrics.registry.get_sample_value("xborder_dead_letters_total", labels) == 1.0
+    dead_lettered = {"consumer": consumer.group, "outcome": "dead_lettered"}
+    assert metrics.registry.get_sample_value("xborder_consumer_events_total", dead_lettered) == 3
 
     # The handler is fixed; replaying the dead letter applies it once, replaying again is a no-op.
     # The operator's command lists and shows them.
@@ -297,3 +316,151 @@ async def test_shutdown_finishes_the_batch_commits_and_leaves_the_group(
     assert successor.processed == len(envelopes) - len(applied)
     assert set((await effect_counts(engine)).values()) == {1}
     await engine.dispose()
+
+
+def lag_of(metrics: MessagingMetrics, group: str) -> dict[tuple[str, str], float]:
+    """The lag gauges of `group`: (topic, partition) -> records."""
+    return {
+        (sample.labels["topic"], sample.labels["partition"]): sample.value
+        for family in metrics.registry.collect()
+        if family.name == "xborder_consumer_lag"
+        for sample in family.samples
+        if sample.labels["consumer"] == group
+    }
+
+
+async def test_lag_counts_the_records_a_stuck_handler_holds(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    """Lag is measured from the committed offset, on a timer: a blocked batch shows as lag."""
+    engine = await messaging_engine(await new_database())
+    topic, dlq = await kafka_topics(2, partitions=1)
+    # One produce call: on Tansu the five records are one batch and the end offset reads 1.
+    await produce_envelopes(kafka_bootstrap, topic, [sample_envelope() for _ in range(5)])
+    release = asyncio.Event()
+
+    async def blocked(ctx: HandlerContext) -> None:
+        await release.wait()
+        await record_effect(ctx)
+
+    metrics = MessagingMetrics()
+    config = dataclasses.replace(FAST, lag_interval_s=0.2)
+    consumer = make_consumer(
+        engine, kafka_bootstrap, topic, dlq, handler=blocked, metrics=metrics, config=config
+    )
+    task = asyncio.create_task(consumer.run())
+
+    async def stuck_with_five() -> bool:
+        return lag_of(metrics, consumer.group) == {(topic, "0"): 5.0}
+
+    await wait_until(stuck_with_five, timeout=60)
+    await asyncio.sleep(1.0)  # several refreshes later, still stuck: still 5
+    assert lag_of(metrics, consumer.group) == {(topic, "0"): 5.0}
+    assert await effect_counts(engine) == {}
+
+    release.set()
+
+    async def caught_up() -> bool:
+        return lag_of(metrics, consumer.group) == {(topic, "0"): 0.0}
+
+    await wait_until(caught_up, timeout=60)
+    assert len(await effect_counts(engine)) == 5
+    consumer.stop()
+    await asyncio.wait_for(task, timeout=30)
+    assert lag_of(metrics, consumer.group) == {}  # a stopped consumer owns no partition
+    await engine.dispose()
+
+
+async def test_lag_gauges_of_partitions_taken_by_a_rebalance_are_removed(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    engine = await messaging_engine(await new_database())
+    topic, dlq = await kafka_topics(2, partitions=2)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    config = dataclasses.replace(FAST, lag_interval_s=0.2)
+    first_metrics, second_metrics = MessagingMetrics(), MessagingMetrics()
+    first = make_consumer(
+        engine, kafka_bootstrap, topic, dlq, group=group, metrics=first_metrics, config=config
+    )
+    tasks = [asyncio.create_task(first.run())]
+    both = {(topic, "0"), (topic, "1")}
+
+    async def first_has_both() -> bool:
+        return set(lag_of(first_metrics, group)) == both
+
+    await wait_until(first_has_both, timeout=60)
+    second = make_consumer(
+        engine, kafka_bootstrap, topic, dlq, group=group, metrics=second_metrics, config=config
+    )
+    tasks.append(asyncio.create_task(second.run()))
+
+    async def split() -> bool:
+        mine, theirs = set(lag_of(first_metrics, group)), set(lag_of(second_metrics, group))
+        return len(mine) == 1 and len(theirs) == 1 and mine | theirs == both
+
+    try:
+        await wait_until(split, timeout=60)
+    finally:
+        first.stop()
+        second.stop()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    await engine.dispose()
+
+
+async def test_the_dead_letter_command_uses_the_topic_prefix_and_replays_all_or_a_fixed_value(
+    kafka_bootstrap: str, kafka_topics, kafka_namespace, tmp_path
+) -> None:
+    prefix = await kafka_namespace(partitions=1)
+    dlq = f"{prefix}{dead_letter_topic('order-svc')}"
+    (original,) = await kafka_topics(1, partitions=1)
+    envelopes = [sample_envelope(), sample_envelope()]
+    await produce(
+        kafka_bootstrap,
+        dlq,
+        [
+            (
+                kafka_key(e),
+                encode(e),
+                [
+                    *kafka_headers(e),
+                    (dead_letters.REASON, b"handler_failed"),
+                    (dead_letters.ERROR, b"ValueError: boom"),
+                    (dead_letters.ORIGINAL_TOPIC, original.encode()),
+                    (dead_letters.ORIGINAL_PARTITION, b"0"),
+                    (dead_letters.ORIGINAL_OFFSET, str(n).encode()),
+                ],
+            )
+            for n, e in enumerate(envelopes)
+        ],
+    )
+    in_namespace = {"KAFKA_TOPIC_PREFIX": prefix}
+
+    # No --topic: the service's dead-letter topic in its namespace.
+    listed = await dead_letter_command(kafka_bootstrap, None, "list", "--json", env=in_namespace)
+    rows = [json.loads(line) for line in listed.splitlines()]
+    assert [r["topic"] for r in rows] == [dlq, dlq]
+    assert [r["id"] for r in rows] == [str(e.id) for e in envelopes]
+
+    replayed = await dead_letter_command(kafka_bootstrap, None, "replay", "--all", env=in_namespace)
+    assert replayed.splitlines() == [f"replayed {r['ref']} to {original}" for r in rows]
+
+    fixed = json.loads(encode(envelopes[0]))
+    fixed["data"]["payment_id"] = str(uuid.uuid4())
+    value_file = tmp_path / "fixed.json"
+    value_file.write_text(json.dumps(fixed))
+    ref = rows[0]["ref"]
+    await dead_letter_command(
+        kafka_bootstrap, None, "replay", ref, "--value-file", str(value_file), env=in_namespace
+    )
+
+    records = await consume_all(kafka_bootstrap, original, expected=3)
+    assert [json.loads(r.value or b"") for r in records] == [
+        json.loads(encode(envelopes[0])),
+        json.loads(encode(envelopes[1])),
+        fixed,
+    ]
+    for record, row in zip(records, [*rows, rows[0]], strict=True):
+        headers = dict(record.headers)
+        assert headers[dead_letters.REPLAYED_FROM].decode() == f"{dlq}:{row['ref']}"
+        assert dead_letters.REASON not in headers  # back as the event it was
+        assert headers["ce_id"].decode() == row["id"]

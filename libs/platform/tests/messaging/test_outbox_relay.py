@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import textwrap
+import time
 import uuid
 from collections import defaultdict
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from xborder_events import envelope_for
+from xborder_platform.messaging.metrics import MessagingMetrics
 from xborder_platform.messaging.outbox import OutboxRow, write_outbox
 from xborder_platform.messaging.relay import OutboxRelay, RelayConfig, purge_published
 from xborder_platform.uow import UnitOfWork
@@ -26,6 +28,7 @@ from .support import (
     outbox,
     sample_event,
     unpublished,
+    wait_until,
 )
 
 pytestmark = pytest.mark.integration
@@ -245,4 +248,89 @@ async def test_published_rows_are_purged_after_the_retention(new_database) -> No
     async with engine.connect() as conn:
         left = set(await conn.scalars(select(outbox.c.id)))
     assert left == {envelopes[1].id, envelopes[2].id}
+    await engine.dispose()
+
+
+async def test_backlog_gauges_keep_moving_while_the_broker_is_down(new_database) -> None:
+    """The age of the oldest unpublished row is what alerts on an outage: it must grow then."""
+    engine = await messaging_engine(await new_database())
+    async with engine.begin() as conn:
+        await write_outbox(
+            conn,
+            outbox,
+            [
+                OutboxRow.from_envelope(envelope_for(sample_event(), source=SOURCE), topic="t")
+                for _ in range(3)
+            ],
+        )
+    metrics = MessagingMetrics(service="test-svc")
+    relay = OutboxRelay(
+        engine,
+        outbox,
+        bootstrap_servers="127.0.0.1:1",  # nobody listens there
+        client_id="t",
+        config=RelayConfig(
+            poll_interval_s=0.1,
+            backoff_min_s=0.05,
+            backoff_max_s=0.2,
+            request_timeout_ms=1_000,
+            stats_interval_s=0.1,
+        ),
+        metrics=metrics,
+    )
+
+    def gauge(name: str) -> float:
+        value = metrics.registry.get_sample_value(name, {"service": "test-svc"})
+        assert value is not None, name
+        return value
+
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(1.0)
+        backlog = gauge("xborder_outbox_backlog")
+        first_age = gauge("xborder_outbox_oldest_unpublished_age_seconds")
+        await asyncio.sleep(1.5)
+        later_age = gauge("xborder_outbox_oldest_unpublished_age_seconds")
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, timeout=30)
+    assert relay.published == 0
+    assert backlog == 3
+    assert first_age > 0.5
+    assert later_age >= first_age + 1.0
+    await engine.dispose()
+
+
+async def test_a_notification_wakes_the_relay_long_before_its_poll_interval(
+    new_database, kafka_bootstrap: str, kafka_topics
+) -> None:
+    engine = await messaging_engine(await new_database())
+    (topic,) = await kafka_topics(1)
+    relay = OutboxRelay(
+        engine,
+        outbox,
+        bootstrap_servers=kafka_bootstrap,
+        client_id="t",
+        config=RelayConfig(poll_interval_s=30.0),
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(2.0)  # it found nothing and sleeps for 30 s, unless notified
+        assert relay.published == 0
+        async with UnitOfWork(engine, outbox, source=SOURCE, route=lambda _: topic) as uow:
+            uow.emit(sample_event())
+            await uow.commit()
+        committed_at = time.monotonic()
+
+        async def published() -> bool:
+            return relay.published > 0
+
+        await wait_until(published, timeout=10, interval=0.02)
+        took = time.monotonic() - committed_at
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, timeout=30)
+    assert relay.published == 1
+    assert took < 2.0, f"published {took:.2f}s after the commit: the NOTIFY did not wake it"
+    assert await unpublished(engine) == 0
     await engine.dispose()

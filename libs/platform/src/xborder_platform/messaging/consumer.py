@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry.trace import SpanKind
 from sqlalchemy import Table, text
@@ -88,6 +94,8 @@ class ConsumerConfig:
     request_timeout_ms: int = 10_000
     #: How often topic metadata is refreshed, so added partitions are consumed without delay.
     metadata_max_age_ms: int = 30_000
+    #: How often the lag gauges are refreshed, whether batches complete or not.
+    lag_interval_s: float = 5.0
 
 
 @dataclass
@@ -161,6 +169,12 @@ class EventConsumer:
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._lag_task: asyncio.Task[None] | None = None
+        #: Per assigned partition: the group's committed offset and the last offset fetched.
+        self._committed: dict[TopicPartition, int] = {}
+        self._seen: dict[TopicPartition, int] = {}
+        #: Partitions that have a lag gauge, so it can be removed when they go elsewhere.
+        self._lag_reported: set[TopicPartition] = set()
         self.processed = 0
         self.dead_lettered = 0
 
@@ -226,7 +240,6 @@ class EventConsumer:
             return
         cfg = self._config
         consumer = AIOKafkaConsumer(
-            *self._spec.topics,
             bootstrap_servers=self._bootstrap,
             client_id=f"{self._source}:{self.group}",
             group_id=self.group,
@@ -239,6 +252,7 @@ class EventConsumer:
             max_poll_records=cfg.batch_size,
             metadata_max_age_ms=cfg.metadata_max_age_ms,
         )
+        consumer.subscribe(list(self._spec.topics), listener=_Revocations(self._forget))
         producer = AIOKafkaProducer(
             **producer_options(
                 self._bootstrap,
@@ -254,9 +268,17 @@ class EventConsumer:
             await stop_quietly(producer, timeout=2)
             raise
         self._consumer, self._producer = consumer, producer
+        if self._metrics is not None:
+            self._lag_task = asyncio.create_task(self._refresh_lag(), name=f"lag:{self.group}")
         log.info("consumer started", consumer=self.group, topics=list(self._spec.topics))
 
     async def _close(self) -> None:
+        lag_task, self._lag_task = self._lag_task, None
+        if lag_task is not None:
+            lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_task
+        self._forget(set(self._committed) | set(self._seen) | self._lag_reported)
         consumer, self._consumer = self._consumer, None
         producer, self._producer = self._producer, None
         if consumer is not None:
@@ -272,9 +294,12 @@ class EventConsumer:
             )
             if not batch:
                 continue
+            for tp, records in batch.items():
+                if records:
+                    self._seen[tp] = max(self._seen.get(tp, -1), records[-1].offset)
             if await self.process_batch(batch):
                 await self._commit(batch)
-                await self._update_lag(batch)
+                self._update_lag(batch)
 
     # -- one batch ---------------------------------------------------------------------------
 
@@ -490,19 +515,83 @@ class EventConsumer:
             log.warning(
                 "offset commit failed after a rebalance", consumer=self.group, error=str(exc)
             )
-
-    async def _update_lag(self, batch: Mapping[TopicPartition, Sequence[Record]]) -> None:
-        if self._metrics is None or self._consumer is None:
             return
-        for tp, records in batch.items():
-            if not records:
-                continue
-            with contextlib.suppress(Exception):
-                position = await self._consumer.position(tp)
-                end = max(self._consumer.highwater(tp) or 0, records[-1].offset + 1)
-                self._metrics.consumer_lag.labels(self.group, tp.topic, tp.partition).set(
-                    max(end - position, 0)
-                )
+        self._committed.update(offsets)
+
+    # -- lag ---------------------------------------------------------------------------------
+    #
+    # Lag = max(broker end offset, last fetched offset + 1) - committed offset, per assigned
+    # partition. The committed offset (not the position) makes a consumer whose handler is
+    # stuck show the records it holds as lag. Tansu reports the end offset as the last record
+    # batch's base offset + 1, so "last fetched + 1" keeps the figure honest there: it is a lower
+    # bound that is exact once the consumer has fetched up to the end.
+
+    def _set_lag(self, tp: TopicPartition, end_offset: int | None) -> None:
+        committed = self._committed.get(tp)
+        if self._metrics is None or committed is None:
+            return
+        end = max(end_offset or 0, self._seen.get(tp, -1) + 1, committed)
+        self._metrics.consumer_lag.labels(self.group, tp.topic, tp.partition).set(end - committed)
+        self._lag_reported.add(tp)
+
+    def _update_lag(self, batch: Mapping[TopicPartition, Sequence[Record]]) -> None:
+        """Right after a commit, without asking the broker: its last reported high watermark."""
+        if self._consumer is None:
+            return
+        for tp in batch:
+            with contextlib.suppress(Exception):  # the partition was revoked meanwhile
+                self._set_lag(tp, self._consumer.highwater(tp))
+
+    async def update_lag(self) -> None:
+        """Ask the broker for the end and committed offsets of every assigned partition and
+        refresh the lag gauges; drop the gauges of partitions no longer assigned."""
+        consumer = self._consumer
+        if consumer is None or self._metrics is None:
+            return
+        assigned = set(consumer.assignment())
+        self._forget(self._lag_reported - assigned)
+        if not assigned:
+            return
+        ends = await consumer.end_offsets(list(assigned))
+        unknown = [tp for tp in assigned if tp not in self._committed]
+        starts = await consumer.beginning_offsets(unknown) if unknown else {}
+        for tp in unknown:
+            committed = await consumer.committed(tp)
+            # Never committed: everything from the start of the log is still to be done.
+            self._committed[tp] = committed if committed is not None else starts[tp]
+        for tp in assigned:
+            self._set_lag(tp, ends.get(tp))
+
+    async def _refresh_lag(self) -> None:
+        while True:
+            try:
+                await self.update_lag()
+            except Exception as exc:  # a rebalance or the broker away: next tick
+                log.debug("consumer lag not refreshed", consumer=self.group, error=str(exc))
+            await asyncio.sleep(self._config.lag_interval_s)
+
+    def _forget(self, partitions: set[TopicPartition]) -> None:
+        """The partitions went to another member (or this one stopped): drop what we knew."""
+        for tp in partitions:
+            self._committed.pop(tp, None)
+            self._seen.pop(tp, None)
+            if tp in self._lag_reported and self._metrics is not None:
+                self._lag_reported.discard(tp)
+                with contextlib.suppress(KeyError):
+                    self._metrics.consumer_lag.remove(self.group, tp.topic, str(tp.partition))
+
+
+class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Forgets the partitions a rebalance takes away, so their lag gauges disappear."""
+
+    def __init__(self, forget: Callable[[set[TopicPartition]], None]) -> None:
+        self._forget = forget
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        self._forget(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        return None
 
 
 async def purge_inbox(

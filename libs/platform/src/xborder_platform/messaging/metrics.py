@@ -48,10 +48,11 @@ class MessagingMetrics:
         )
         self.consumer_lag = Gauge(
             "xborder_consumer_lag",
-            "Records behind the partition's end: max(end offset, last fetched offset + 1) - "
-            "consumer position. The end offset is what the broker reports; Tansu reports the "
-            "last record batch's base offset + 1, so there this is a lower bound that is exact "
-            "once the consumer has fetched up to the end.",
+            "Records of an assigned partition not yet committed by the group: max(end offset, "
+            "last fetched offset + 1) - committed offset, refreshed every few seconds even while "
+            "a batch is stuck. Tansu reports the end offset as the last record batch's base "
+            "offset + 1, so there this is a lower bound, exact once the consumer has fetched up "
+            "to the end of the partition.",
             ["consumer", "topic", "partition"],
             registry=registry,
         )

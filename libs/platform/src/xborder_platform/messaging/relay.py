@@ -97,7 +97,6 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._listener: AsyncConnection | None = None
         self._last_purge = 0.0
-        self._last_stats = 0.0
         self.published = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -106,13 +105,16 @@ class OutboxRelay:
         """Publish until `stop()`: drain, then wait for a notification or the poll interval."""
         backoff = self._config.backoff_min_s
         log.info("outbox relay started", slots=self._config.slots)
+        # The backlog gauges have their own timer: they must keep moving while the broker is
+        # down, which is when the age of the oldest unpublished row matters most.
+        stats = asyncio.create_task(self._refresh_stats(), name="outbox-relay-stats")
         try:
             while not self._stopping.is_set():
                 try:
                     await self._ensure_listener()
                     self._wake.clear()
                     sent = await self.publish_pending()
-                    await self._housekeeping()
+                    await self._purge_if_due()
                     backoff = self._config.backoff_min_s
                     if sent:
                         continue
@@ -129,6 +131,9 @@ class OutboxRelay:
                     await self._sleep(backoff, wake_on_notify=False)
                     backoff = min(backoff * 2, self._config.backoff_max_s)
         finally:
+            stats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stats
             await self._drop_producer()
             await self._drop_listener()
             log.info("outbox relay stopped", published=self.published)
@@ -301,11 +306,19 @@ class OutboxRelay:
 
     # -- housekeeping ------------------------------------------------------------------------
 
-    async def _housekeeping(self) -> None:
+    async def _refresh_stats(self) -> None:
+        """Every `stats_interval_s`, whether publishing works or not: refresh the backlog gauges."""
+        if self._metrics is None:
+            return
+        while True:
+            try:
+                await self.update_backlog_metrics()
+            except Exception as exc:  # the database is down too: try again at the next tick
+                log.warning("outbox relay cannot read its backlog", error=str(exc))
+            await asyncio.sleep(self._config.stats_interval_s)
+
+    async def _purge_if_due(self) -> None:
         now = time.monotonic()
-        if self._metrics is not None and now - self._last_stats >= self._config.stats_interval_s:
-            self._last_stats = now
-            await self.update_backlog_metrics()
         if now - self._last_purge >= self._config.purge_interval_s:
             self._last_purge = now
             purged = await purge_published(self._engine, self._outbox, self._config.retention_s)
