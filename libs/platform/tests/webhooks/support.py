@@ -135,7 +135,8 @@ class Receiver:
     """A minimal HTTP/1.1 server on loopback answering statuses from `script`, then `default`.
 
     `down` makes it drop every connection without an answer; `hang` makes it never answer;
-    `answer_bytes` pads each answer's body to that size.
+    `answer_bytes` pads each answer's body to that size; `endless` streams an answer body that
+    never ends (until the client hangs up), counting the bytes it got out in `sent_bytes`.
     """
 
     script: list[int] = field(default_factory=list)
@@ -144,6 +145,9 @@ class Receiver:
     down: bool = False
     hang: bool = False
     answer_bytes: int = 2
+    endless: bool = False
+    sent_bytes: int = 0
+    hung_up: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -190,6 +194,9 @@ class Receiver:
                 return
             status = self.script.pop(0) if self.script else self.default
             self.requests.append(Received(*request, status=status))
+            if self.endless:
+                await self._stream_forever(writer, status)
+                return
             body = b"x" * self.answer_bytes
             writer.write(
                 f"HTTP/1.1 {status} Whatever\r\nContent-Length: {len(body)}\r\n"
@@ -201,6 +208,18 @@ class Receiver:
             pass
         finally:
             writer.close()
+
+    async def _stream_forever(self, writer: asyncio.StreamWriter, status: int) -> None:
+        """Answer with a body that has no end, 16 KB at a time, until the client hangs up."""
+        writer.write(f"HTTP/1.1 {status} Whatever\r\nConnection: close\r\n\r\n".encode())
+        chunk = b"x" * 16_384
+        try:
+            while not self._release.is_set():
+                writer.write(chunk)
+                await writer.drain()
+                self.sent_bytes += len(chunk)
+        finally:
+            self.hung_up.set()
 
     @staticmethod
     async def _read(reader: asyncio.StreamReader) -> tuple[str, dict[str, str], bytes]:

@@ -327,6 +327,28 @@ async def test_slow_and_huge_answers_are_bounded(engine: AsyncEngine) -> None:
     assert 400 <= waited["attempts"][0]["latency_ms"] < 1500
 
 
+async def test_an_endless_answer_is_cut_off_at_64_kb(engine: AsyncEngine) -> None:
+    """A receiver streaming an answer without end: the sender stops reading at the cap and
+    hangs up, long before its timeout (reading on would end in "timed out")."""
+    endless = await Receiver.started(endless=True)
+    settings = fast_settings(timeout_s=5.0)
+    assert settings.max_response_bytes == 65_536
+    endpoint, client = await register(engine, settings, endless.url(), event_types=[STATUS_CHANGED])
+    await enqueue(engine)
+    sender = WebhookSender(engine, settings=settings)
+    assert await sender.run_once() == 1
+    await asyncio.wait_for(endless.hung_up.wait(), timeout=2)
+    await sender.stop()
+    await endless.close()
+    async with client:
+        (delivery,) = (await client.get(f"{BASE}/{endpoint['id']}/deliveries")).json()["items"]
+    assert delivery["status"] == "delivered"
+    (attempt,) = delivery["attempts"]
+    assert attempt["error"] is None
+    assert attempt["latency_ms"] < 2000
+    assert endless.sent_bytes >= 65_536
+
+
 async def test_redelivering_a_delivered_delivery_sends_it_again(
     engine: AsyncEngine, receiver: Receiver
 ) -> None:

@@ -6,6 +6,7 @@ import ipaddress
 import json
 import time
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from xborder_platform.webhooks.destinations import (
     DestinationRefused,
     refusal_reason,
 )
+from xborder_platform.webhooks.poster import _read_at_most
 from xborder_platform.webhooks.retries import retry_delay_s, schedule_span_s
 from xborder_platform.webhooks.settings import STANDARD_RETRY_SCHEDULE_S, WebhookSettings
 from xborder_platform.webhooks.signing import (
@@ -252,3 +254,34 @@ def test_settings_refuse_values_out_of_bounds(values: dict[str, object]) -> None
 def test_allow_list_entries_are_normalised() -> None:
     settings = WebhookSettings(allow_list=("Hooks.Internal.", "[::1]", "*.Corp.example"))
     assert settings.allow_list == ("hooks.internal", "::1", "*.corp.example")
+
+
+# -- bounded answers ---------------------------------------------------------------------------
+
+
+class EndlessBody(httpx.AsyncByteStream):
+    """An answer body of `chunks` pieces of 10 000 bytes (None: without end), counting pulls."""
+
+    def __init__(self, chunks: int | None = None) -> None:
+        self.chunks = chunks
+        self.pulled = 0
+
+    async def __aiter__(self):  # type: ignore[override]
+        while self.chunks is None or self.pulled < self.chunks:
+            self.pulled += 1
+            yield b"x" * 10_000
+
+
+async def test_an_answer_is_read_only_up_to_the_cap() -> None:
+    body = EndlessBody()
+    read = await _read_at_most(httpx.Response(200, stream=body), 65_536)
+    assert body.pulled == 7  # 70 000 bytes: the chunk that crossed 64 KB is the last one pulled
+    assert read == 70_000
+
+
+async def test_a_short_answer_is_read_whole_and_a_zero_cap_reads_nothing() -> None:
+    short = EndlessBody(chunks=3)
+    assert await _read_at_most(httpx.Response(200, stream=short), 65_536) == 30_000
+    unread = EndlessBody()
+    assert await _read_at_most(httpx.Response(200, stream=unread), 0) == 0
+    assert unread.pulled == 0
