@@ -5,10 +5,12 @@ One running service for the module; the sandbox's rates are forced per lane (see
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -160,6 +162,11 @@ async def test_hold_then_documents_then_release(running: Any, make_order: Any) -
     decl = await running.declaration(order.order_id, "import")
     assert decl["status"] == "held"
     assert decl["assessment"]["currency"] == "GBP"
+    # GBP 40 + 5 transport is within GBP 135: no duty, VAT 20% = 9.00 charged at the point of sale.
+    assert [(ln["kind"], ln["amount"], ln["collected_at"]) for ln in decl["assessment"]["lines"]
+            ] == [("vat", "9.00", "checkout")]  # fmt: skip
+    assert decl["assessment"]["due_at_checkout"] == "9.00"
+    assert decl["assessment"]["due_at_import"] == "0.00"
 
     key = str(uuid.uuid4())
     first = await upload(running, decl["declaration_id"], "commercial_invoice", PDF, "inv.pdf",
@@ -181,6 +188,9 @@ async def test_hold_then_documents_then_release(running: Any, make_order: Any) -
     assert released["owed_by"] == "buyer"
     assert released["incoterm"] == "DAP"
     assert released["total"]["currency"] == "GBP"
+    # The UK VAT was collected at checkout: the buyer owes nothing more at import.
+    assert amounts(released) == (Decimal(0), Decimal(0), Decimal(0))
+    assert released["assessments"] == []
     decl = await running.declaration(order.order_id, "import")
     assert decl["status"] == "released"
     assert decl["holds"][0]["status"] == "released"
@@ -188,6 +198,42 @@ async def test_hold_then_documents_then_release(running: Any, make_order: Any) -
     assert len(docs) == 2
     assert all(len(d["sha256"]) == 64 for d in docs)
     assert running.names(order.order_id).count("ParcelReleased") == 1
+
+
+def amounts(released: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal]:
+    """A ParcelReleased's duties, taxes and total."""
+    duties, taxes, total = (Decimal(released[k]["amount"]) for k in ("duties", "taxes", "total"))
+    return duties, taxes, total
+
+
+async def test_release_owes_at_import_only_what_was_not_collected_at_checkout(
+    running: Any, make_order: Any
+) -> None:
+    placed = make_order
+    # DAP above EUR 150: EUR 200 + 5 transport; duty 6.5% (chapter 39) x 205 = 13.32 (13.325);
+    # VAT 19% x (205 + 13.32) = 41.48 (41.4808), both at import, owed by the buyer.
+    above = placed("DE", "EUR", items=[("392690", "100.00", 2, 80)])
+    # DDP within EUR 150: the EUR 3 duty and the IOSS VAT were charged at checkout.
+    q = await quote(running, quote_body("DE", "EUR", "20.00"))
+    assert q["due_at_checkout"] == q["total"] != "0.00"
+    assert q["due_at_import"] == "0.00"
+    within = placed_for(placed, q, "DE", "EUR", "20.00")
+    await running.produce(ORDERS, above, within)
+    for order in (above, within):
+        await running.wait_for(order.order_id, "CustomsPrecheckPassed")
+        await ship(running, order.order_id, "DE")
+
+    owed = await running.wait_for(above.order_id, "ParcelReleased")
+    assert owed["owed_by"] == "buyer"
+    assert amounts(owed) == (Decimal("13.32"), Decimal("41.48"), Decimal("54.80"))
+    assert [(a["kind"], Decimal(a["amount"]["amount"])) for a in owed["assessments"]] == [
+        ("duty", Decimal("13.32")), ("vat", Decimal("41.48"))]  # fmt: skip
+    prepaid = await running.wait_for(within.order_id, "ParcelReleased")
+    assert prepaid["owed_by"] == "seller"
+    assert amounts(prepaid) == (Decimal(0), Decimal(0), Decimal(0))
+    assert prepaid["assessments"] == []
+    decl = await running.declaration(within.order_id, "import")
+    assert decl["assessment"]["due_at_checkout"] == q["total"]
 
 
 async def test_bad_uploads_change_nothing_and_a_missed_deadline_survives_a_restart(
@@ -303,7 +349,5 @@ async def _filed(running: Any, order_id: uuid.UUID) -> str:
                  if d["checkpoint"] == "import" and d["status"] == "filed"]  # fmt: skip
         if found:
             return str(found[0]["declaration_id"])
-        import asyncio
-
         await asyncio.sleep(0.05)
     raise AssertionError("the import declaration was never filed")

@@ -65,11 +65,19 @@ def export_cleared(decl: Any, *, reference: str | None, at: datetime) -> ExportC
 def parcel_released(
     decl: Any, *, incoterm: str, currency: str, assessment: Mapping[str, Any] | None, at: datetime
 ) -> ParcelReleased:
-    """The destination's customs released the parcel; fees count with the duties.
+    """The destination's customs released the parcel: what is owed at import, and by whom.
 
-    Without an assessment (the consignment could not be assessed) nothing is itemised.
+    Only the lines collected at import count (fees with the duties): what the seller collected
+    at checkout (IOSS VAT and the EU's flat duty, UK VAT up to GBP 135, AU GST up to AUD 1,000,
+    Brazil's Remessa Conforme tax and ICMS) was paid with the order and is not owed again.
+    Under DDP the seller owes the rest (charged to the buyer at checkout); under DAP the buyer
+    pays it on delivery. Without an assessment (the consignment could not be assessed) nothing
+    is itemised.
     """
-    lines = assessment["lines"] if assessment else []
+    lines = [
+        ln for ln in (assessment["lines"] if assessment else [])
+        if ln.get("collected_at", "import") == "import"
+    ]  # fmt: skip
 
     def money(amount: Decimal) -> Money:
         return Money(amount=amount, currency=currency)

@@ -55,6 +55,8 @@ def landed_cost_json(lc: LandedCost) -> dict[str, Any]:
         "taxes": str(lc.taxes),
         "fees": str(lc.fees),
         "total": str(lc.total),
+        "due_at_checkout": str(lc.collected("checkout")),
+        "due_at_import": str(lc.collected("import")),
         "fx": {
             "id": fx.id,
             "source": fx.source,
