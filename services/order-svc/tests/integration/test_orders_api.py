@@ -418,8 +418,17 @@ async def test_a_missing_or_wrong_api_key_is_refused_and_changes_nothing(
         "/v1/orders", json=order_body(), headers={**headers, **key()}
     )
     assert response.status_code == status
-    assert response.json()["type"].endswith(f"/{slug}")
-    assert (await running.client.get("/v1/orders", headers=headers)).status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+    problem = response.json()
+    assert problem["type"].endswith(f"/{slug}")
+    assert problem["status"] == status
+    # The problem names the credential and where it goes.
+    assert "Authorization: Bearer" in problem["detail"], problem
+    assert "X-API-Key" in problem["detail"], problem
+    listed = await running.client.get("/v1/orders", headers=headers)
+    assert listed.status_code == 401
+    assert listed.headers["content-type"] == "application/problem+json"
     assert await _nothing_changed(running) == before
 
 
@@ -427,6 +436,7 @@ async def test_other_refusals_change_nothing(running: Running) -> None:
     before = await _nothing_changed(running)
     no_key = await running.client.post("/v1/orders", json=order_body(), headers=running.auth())
     assert no_key.status_code == 400
+    assert no_key.headers["content-type"] == "application/problem+json"
     assert no_key.json()["type"].endswith("/idempotency-key-missing")
     too_large = await running.client.post(
         "/v1/orders",
@@ -434,7 +444,9 @@ async def test_other_refusals_change_nothing(running: Running) -> None:
         headers={**running.auth(), **key(), "content-type": "application/json"},
     )
     assert too_large.status_code == 413
+    assert too_large.headers["content-type"] == "application/problem+json"
     assert too_large.json()["type"].endswith("/body-too-large")
+    assert too_large.json()["status"] == 413
     another_merchant = await running.client.post(
         "/v1/orders", json=order_body(merchant_id="m-2"), headers={**running.auth(), **key()}
     )
