@@ -6,6 +6,7 @@ One running service for the module; the sandbox's rates are forced per lane (see
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 import uuid
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 PDF = b"%PDF-1.7\n" + b"0" * 2048
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 512
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"0" * 1024
 CPF = "529.982.247-25"
 
 
@@ -195,8 +197,12 @@ async def test_hold_then_documents_then_release(running: Any, make_order: Any) -
     assert decl["status"] == "released"
     assert decl["holds"][0]["status"] == "released"
     docs = decl["holds"][0]["documents"]
-    assert len(docs) == 2
-    assert all(len(d["sha256"]) == 64 for d in docs)
+    assert {d["document_type"]: d["sha256"] for d in docs} == {
+        "commercial_invoice": hashlib.sha256(PDF).hexdigest(),
+        "proof_of_value": hashlib.sha256(PNG).hexdigest(),
+    }
+    assert {d["document_type"]: d["size_bytes"] for d in docs} == {
+        "commercial_invoice": len(PDF), "proof_of_value": len(PNG)}  # fmt: skip
     assert running.names(order.order_id).count("ParcelReleased") == 1
 
 
@@ -234,6 +240,87 @@ async def test_release_owes_at_import_only_what_was_not_collected_at_checkout(
     assert prepaid["assessments"] == []
     decl = await running.declaration(within.order_id, "import")
     assert decl["assessment"]["due_at_checkout"] == q["total"]
+
+
+async def test_the_hold_queue_is_oldest_first_and_a_jpeg_is_accepted(
+    running: Any, make_order: Any
+) -> None:
+    placed = make_order
+    first = placed("GB", "GBP", items=[("392690", "30.00", 1, 300)])
+    second = placed("GB", "GBP", items=[("392690", "31.00", 1, 300)])
+    holds = []
+    for order in (first, second):  # one after the other: the second is held later
+        await running.produce(ORDERS, order)
+        await running.wait_for(order.order_id, "CustomsPrecheckPassed")
+        await ship(running, order.order_id, "GB")
+        holds.append((await running.wait_for(order.order_id, "ParcelHeldAtCustoms"))["hold_id"])
+
+    queue: list[dict[str, Any]] = []
+    cursor = None
+    while True:  # a page at a time keeps the same order
+        params = {"status": "open", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = await running.client.get("/v1/holds", params=params, headers=running.headers)
+        assert page.status_code == 200, page.text
+        queue += page.json()["items"]
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    ids = [h["hold_id"] for h in queue]
+    assert ids.index(holds[0]) < ids.index(holds[1])
+    held_at = [(datetime.fromisoformat(h["held_at"]), h["hold_id"]) for h in queue]
+    assert held_at == sorted(held_at)
+    assert {h["status"] for h in queue} == {"open"}
+
+    decl = await running.declaration(first.order_id, "import")
+    photo = await upload(running, decl["declaration_id"], "proof_of_value", JPEG, "value.dat")
+    assert photo.status_code == 201, photo.text
+    assert photo.json()["document"]["media_type"] == "image/jpeg"
+    assert photo.json()["document"]["sha256"] == hashlib.sha256(JPEG).hexdigest()
+    assert photo.json()["hold"]["missing_documents"] == ["commercial_invoice"]
+    after = await running.client.get("/v1/holds", params={"status": "open", "limit": 200},
+                                     headers=running.headers)  # fmt: skip
+    assert holds[0] in [h["hold_id"] for h in after.json()["items"]]  # still missing one
+
+
+class FixedClock:
+    """A clock stopped at one instant."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+async def test_a_quote_expires_at_the_next_rule_change_at_the_latest(
+    running: Any, make_settings: Any
+) -> None:
+    """Germany's rules change on 2026-07-01 (the EUR 3 duty): a quote of 23:30 the day before
+    expires at midnight, not an hour later; one of midnight lives its full TTL."""
+
+    async def quote_at(at: datetime) -> dict[str, Any]:
+        app = create_app(make_settings(database_url=running.settings.database_url,
+                                       kafka_bootstrap_servers=running.bootstrap,
+                                       kafka_topic_prefix=running.prefix,
+                                       embedded_worker=False), clock=FixedClock(at))  # fmt: skip
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+                answer = await client.post("/v1/landed-cost/quotes", headers=running.headers,
+                                           json=quote_body("DE", "EUR", "20.00"))  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    ttl = timedelta(seconds=running.settings.quote_ttl_s)
+    assert ttl > timedelta(minutes=30)
+    eve = await quote_at(datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    assert eve["assessed_for"] == "2026-06-30"
+    assert datetime.fromisoformat(eve["expires_at"]) == datetime(2026, 7, 1, tzinfo=UTC)
+    assert not any(ln["rule_id"] == "EU-IOSS-150-FLAT-3" for ln in eve["lines"])
+    day = await quote_at(datetime(2026, 7, 1, tzinfo=UTC))
+    assert day["assessed_for"] == "2026-07-01"
+    assert datetime.fromisoformat(day["expires_at"]) == datetime(2026, 7, 1, tzinfo=UTC) + ttl
+    assert any(ln["rule_id"] == "EU-IOSS-150-FLAT-3" for ln in day["lines"])
 
 
 async def test_bad_uploads_change_nothing_and_a_missed_deadline_survives_a_restart(
