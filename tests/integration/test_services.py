@@ -1,7 +1,11 @@
 """Each service skeleton against real PostgreSQL and the broker: health, readiness, migrations."""
 
 import asyncio
+import json
+import os
 import re
+import signal
+import sys
 from collections.abc import AsyncIterator
 from importlib import import_module
 
@@ -99,7 +103,7 @@ async def test_unreachable_broker_is_not_ready_with_the_reason(
         checks = ready.json()["checks"]
         assert checks["database"] == {"ok": True, "reason": None}
         assert checks["broker"]["ok"] is False
-        assert checks["broker"]["reason"]
+        assert checks["broker"]["reason"].startswith(f"BrokerUnavailable: broker {nobody} ")
         assert (await client.get("/healthz")).status_code == 200
 
 
@@ -174,3 +178,60 @@ async def test_migrations_match_the_http_tables_declared(module: str, service_da
             assert await conn.run_sync(differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_a_service_started_with_a_wrong_database_password_stays_up_and_says_why(
+    service_database, pg_server, kafka_bootstrap: str
+) -> None:
+    """The real entrypoint, as an operator runs it: alive, not ready with the reason, logged."""
+    url = await service_database("order_svc")
+    wrong = url.replace(f":{pg_server.password}@", ":not-the-password@")
+    assert wrong != url
+    port = free_port()
+    env = {
+        **os.environ,
+        "ORDER_DATABASE_URL": wrong,
+        "ORDER_PORT": str(port),
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "order_svc", "api",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    lines: list[str] = []
+
+    async def collect() -> None:
+        assert proc.stderr is not None
+        async for line in proc.stderr:
+            lines.append(line.decode(errors="replace"))
+
+    reader = asyncio.create_task(collect())
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            async with asyncio.timeout(60):
+                while True:
+                    assert proc.returncode is None, "".join(lines)[-3000:]
+                    try:
+                        if (await client.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.2)
+            await asyncio.sleep(3)  # long enough for a crash-loop to show
+            assert proc.returncode is None, "".join(lines)[-3000:]
+            assert (await client.get("/healthz")).status_code == 200
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            database = ready.json()["checks"]["database"]
+            assert database["ok"] is False
+            assert "password authentication failed" in database["reason"]
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), timeout=30)
+        await asyncio.wait_for(reader, timeout=10)
+    started = [json.loads(line) for line in lines if "service started" in line]
+    assert len(started) == 1, "".join(lines)[-3000:]  # started once: no restart behind our back
+    assert started[0]["event"] == "service started but is not ready"
+    assert "password authentication failed" in started[0]["failed_checks"]["database"]

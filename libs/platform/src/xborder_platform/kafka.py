@@ -9,6 +9,10 @@ from typing import Any
 from aiokafka import AIOKafkaClient
 
 
+class BrokerUnavailable(ConnectionError):
+    """No broker of the bootstrap list answered; the message names the list and why."""
+
+
 class BrokerProbe:
     """Answers "is the broker reachable" by fetching cluster metadata over a long-lived client."""
 
@@ -18,7 +22,8 @@ class BrokerProbe:
         self._client: AIOKafkaClient | None = None
 
     async def check(self, *, timeout: float) -> None:
-        """Raise when no broker answers a metadata request within `timeout` seconds."""
+        """Raise BrokerUnavailable, naming the bootstrap servers, when no broker answers a
+        metadata request within `timeout` seconds."""
         try:
             async with asyncio.timeout(timeout):
                 if self._client is None:
@@ -31,6 +36,14 @@ class BrokerProbe:
                     await client.bootstrap()
                 else:
                     await self._client.fetch_all_metadata()
+        except Exception as exc:
+            await self.close()
+            why = (
+                f"no answer within {timeout:g}s"
+                if isinstance(exc, TimeoutError)
+                else f"{type(exc).__name__}: {str(exc).strip() or type(exc).__name__}"
+            )
+            raise BrokerUnavailable(f"broker {self._bootstrap} unreachable ({why})") from exc
         except BaseException:
             await self.close()
             raise
