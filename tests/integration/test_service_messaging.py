@@ -13,10 +13,15 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from asgi_lifespan import LifespanManager
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from xborder_devstack.backends import free_port
+from xborder_events import envelope_for
 from xborder_events.orders import OrderConfirmed
 from xborder_events.topics import ORDERS
+from xborder_platform.messaging.outbox import OutboxRow, write_outbox
+from xborder_platform.messaging.tables import outbox_table
 from xborder_platform.settings import BaseServiceSettings
 from xborder_platform.uow import UnitOfWorkFactory
 
@@ -144,3 +149,56 @@ async def test_the_api_process_can_leave_relaying_to_a_worker(
     assert proc.returncode in (0, -signal.SIGTERM), err.decode()[-2000:]
     assert "Application shutdown complete" in err.decode()
     assert '"published": 1, "event": "outbox relay stopped"' in err.decode()
+
+
+def gauge(metrics: str, name: str, service: str) -> float:
+    """The value of `name{service=...}` in a Prometheus scrape."""
+    prefix = f'{name}{{service="{service}"}} '
+    lines = metrics.splitlines()
+    values = [float(line[len(prefix) :]) for line in lines if line.startswith(prefix)]
+    assert len(values) == 1, (name, metrics)
+    return values[0]
+
+
+@pytest.mark.parametrize("module", SERVICES)
+async def test_the_backlog_and_its_age_are_reported_while_the_broker_is_away(
+    module: str, service_database
+) -> None:
+    """What the outage alert reads: rows waiting and the age of the oldest, not a frozen 0."""
+    url = await service_database(module)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            envelope = envelope_for(confirmed(uuid.uuid4()), source="xborder/test")
+            await write_outbox(conn, outbox_table(MetaData()), [
+                OutboxRow.from_envelope(envelope, topic=ORDERS)
+            ])  # fmt: skip
+            await conn.execute(text("UPDATE outbox SET created_at = now() - interval '2 minutes'"))
+    finally:
+        await engine.dispose()
+    settings_cls: type[BaseServiceSettings] = import_module(f"{module}.config").Settings
+    settings = settings_cls(
+        database_url=url,
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",  # nobody there
+        relay_poll_interval_s=0.1,
+        relay_backoff_max_s=0.5,
+        readiness_timeout_s=0.5,
+        embedded_worker=True,
+    )
+    app = import_module(f"{module}.bootstrap").create_app(settings)
+    service = module.replace("_", "-")
+    async with LifespanManager(app) as manager:
+        async with app.state.unit_of_work() as uow:
+            uow.emit(confirmed(uuid.uuid4()))
+            await uow.commit()
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            async with asyncio.timeout(30):  # the gauges refresh every 5 s
+                while True:
+                    metrics = (await client.get("/metrics")).text
+                    if gauge(metrics, "xborder_outbox_backlog", service) == 2:
+                        break
+                    await asyncio.sleep(0.5)
+    age = gauge(metrics, "xborder_outbox_oldest_unpublished_age_seconds", service)
+    assert 120 <= age < 300
+    assert gauge(metrics, "xborder_outbox_published_total", service) == 0
