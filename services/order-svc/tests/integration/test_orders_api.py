@@ -166,6 +166,33 @@ async def test_the_same_key_with_another_body_is_refused(running: Running) -> No
     )
 
 
+async def test_identifiers_that_pass_the_luhn_check_are_not_taken_for_card_numbers(
+    running: Running,
+) -> None:
+    """A GTIN-13 barcode as SKU and a phone number whose digits happen to pass the Luhn check."""
+    body = with_item(sku="5901234123440")
+    body["ship_to"]["phone"] = "+55 11 90002-5678"
+    body["merchant_order_ref"] = "5901234123440"
+    order_id = await place(running, body)
+    view = (await running.client.get(f"/v1/orders/{order_id}", headers=running.auth())).json()
+    assert view["items"][0]["sku"] == "5901234123440"
+
+
+async def test_a_card_number_is_refused_before_the_idempotency_key_is_claimed(
+    running: Running,
+) -> None:
+    """The same key then works for the corrected body: the refusal claimed nothing."""
+    headers = {**running.auth(), **key()}
+    bad = order_body(payment={**ORDER["payment"], "token": "4111111111111111"})
+    refused = await running.client.post("/v1/orders", json=bad, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/card-data-refused")
+    assert refused.json()["field"] == "payment.token"
+    assert "4111" not in refused.text
+    placed = await running.client.post("/v1/orders", json=order_body(), headers=headers)
+    assert placed.status_code == 201, placed.text
+
+
 async def test_an_operator_places_for_a_merchant_it_names(running: Running) -> None:
     headers = {**running.auth("operator"), **key()}
     missing = await running.client.post("/v1/orders", json=order_body(), headers=headers)
@@ -368,6 +395,21 @@ BAD: dict[str, tuple[Any, int, str]] = {
         order_body(payment={"method": "card", "provider": "adyen"}), 422, "payment.token"
     ),
     "an unknown field": (order_body(coupon="FREE"), 422, "coupon"),
+    "a card number as the payment token": (
+        order_body(payment={"method": "card", "provider": "adyen", "token": "4111 1111 1111 1111"}),
+        422, "payment.token",
+    ),
+    "a card number sent as a JSON number": (
+        order_body(payment={"method": "card", "provider": "adyen", "token": 4111111111111111}),
+        422, "payment.token",
+    ),
+    "a card number in another field": (
+        order_body(ship_to={**ORDER["ship_to"], "line2": "card 5555-5555-5555-4444"}),
+        422, "ship_to.line2",
+    ),
+    "a field named for card data": (
+        order_body(payment={**ORDER["payment"], "cvv": "123"}), 422, "payment.cvv"
+    ),
 }  # fmt: skip
 
 

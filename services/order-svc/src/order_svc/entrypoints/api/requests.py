@@ -38,6 +38,13 @@ Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=2
 Phone = Annotated[str, Field(min_length=3, max_length=32)]
 Title = Annotated[str, Field(min_length=1, max_length=500)]
 Method = Literal["card", "international_card", "paypal", "alipay", "bank_wire"]
+#: Fields whose values are identifiers that may have 13-19 digits and pass the Luhn check by
+#: chance (a GTIN-13 barcode as SKU, a phone number, a tax id, a numeric order reference): not
+#: screened for card numbers. Their keys are, and every other value of the body is.
+NOT_CARD_DATA: Final = frozenset(
+    {"merchant_order_ref", "buyer.phone", "buyer.tax_id", "ship_to.phone", "items[].sku"}
+)
+
 #: Methods whose provider is implied by the method when not given.
 DEFAULT_PROVIDERS: Final = {"paypal": "paypal", "alipay": "alipay", "bank_wire": "bank_wire"}
 
@@ -115,7 +122,8 @@ class PaymentIn(RequestBody):
     token: Annotated[str, Field(min_length=1, max_length=512)] | None = Field(
         default=None,
         description="The provider's token for the buyer's instrument; required except for "
-        "bank_wire (the order's transfer reference is used).",
+        "bank_wire (the order's transfer reference is used). Never card data: a card number "
+        "here (or in any field) is refused with 422 card-data-refused.",
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
@@ -18,7 +18,11 @@ from order_svc.domain.model import Order
 from order_svc.domain.status import OrderStatus
 from order_svc.entrypoints.api.convert import order_view, to_new_order
 from order_svc.entrypoints.api.deps import ApiKey, IdemKey, IdemStore, Metrics, ReadConn, Uow
-from order_svc.entrypoints.api.requests import CancelRequest, PlaceOrderRequest
+from order_svc.entrypoints.api.requests import (
+    NOT_CARD_DATA,
+    CancelRequest,
+    PlaceOrderRequest,
+)
 from order_svc.entrypoints.api.responses import (
     OrderPage,
     OrderSummary,
@@ -30,10 +34,17 @@ from order_svc.service_layer.handlers import cancel_order, place_order
 from order_svc.views import Cursor, InvalidCursor, OrderFilter, list_orders, timeline
 from xborder_events import Money
 from xborder_platform.http.auth import Principal, ensure_merchant
+from xborder_platform.http.card_data import card_data_guard
 from xborder_platform.http.idempotency import StoredResponse
 from xborder_platform.http.openapi import problem_responses
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+#: Card data is refused in every body (422 card-data-refused, naming the field) before anything
+#: else reads it: no idempotency key is claimed, nothing is stored.
+router = APIRouter(
+    prefix="/v1/orders",
+    tags=["orders"],
+    dependencies=[Depends(card_data_guard(values_ignored_at=NOT_CARD_DATA))],
+)
 
 
 def _now() -> datetime:
