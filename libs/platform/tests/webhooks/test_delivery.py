@@ -368,3 +368,35 @@ async def test_redelivering_a_delivered_delivery_sends_it_again(
     assert [r.headers["webhook-id"] for r in receiver.requests] == [str(event_id)] * 2
     assert again["status"] == "delivered"
     assert again["attempt_count"] == 2
+
+
+async def test_redelivering_a_later_delivery_sends_the_earlier_pending_ones_first(
+    engine: AsyncEngine,
+) -> None:
+    """The head delivery failed and waits an hour for its retry, holding two more behind it;
+    redelivering the last one makes them all due, and they go in their order."""
+    receiver = await Receiver.started(script=[500])
+    settings = fast_settings(retry_schedule_s=(3_600.0,), time_scale=1.0)
+    endpoint, client = await register(engine, settings, receiver.url())
+    sent = [await enqueue(engine, payload={"n": 0})]
+    sender = WebhookSender(engine, settings=settings)
+    assert await sender.run_once() == 1  # the 500: next try in an hour
+    sent += [await enqueue(engine, payload={"n": n}) for n in (1, 2)]
+    assert await sender.run_once() == 0  # the later ones wait behind the head
+    async with client:
+        items = (await client.get(f"{BASE}/{endpoint['id']}/deliveries")).json()["items"]
+        last = next(item for item in items if item["event_id"] == str(sent[-1]))
+        answer = await client.post(f"{BASE}/{endpoint['id']}/deliveries/{last['id']}/redeliver")
+        assert answer.status_code == 202, answer.text
+        async with running(sender):
+            await eventually(lambda: len(receiver.accepted) >= 3)
+        items = (await client.get(f"{BASE}/{endpoint['id']}/deliveries")).json()["items"]
+    await receiver.close()
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [
+        str(sent[0]),
+        str(sent[0]),
+        str(sent[1]),
+        str(sent[2]),
+    ]
+    assert [json.loads(r.body)["data"]["n"] for r in receiver.accepted] == [0, 1, 2]
+    assert {item["status"] for item in items} == {"delivered"}
