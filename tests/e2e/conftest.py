@@ -41,38 +41,58 @@ SERVICES = {
 #: Simulated time: one lane day lasts this many real seconds in the end-to-end runs.
 SECONDS_PER_DAY = "0.05"
 
-#: The sandbox authority of the end-to-end runs: clean passes everywhere (the origin included)
-#: but on three destinations that force one outcome each: FR holds until documents arrive (and
-#: then releases), SA holds and gives a respond-by too short to answer (so the parcel goes back),
-#: CL confiscates.
+#: The sandbox authority of the end-to-end runs: every draw clears, in every country ("*"
+#: overrides the data file's rates everywhere), so every lane's orders are delivered. Its draws
+#: key on the order id, which order-svc assigns, so no rate between 0 and 1 could single out one
+#: order; the goods pick the scenario instead. Restricted goods are held at import for their
+#: documents whatever the rates (the tests' COSMETICS, MEDICINE, SMARTPHONE); what follows is
+#: the destination's: its respond-by days (overridden below: long on the hold lane, so there is
+#: time to upload; two simulated days on the return and confiscation lanes) and what a missed
+#: respond-by means in the customs rules (a return; a confiscation in Brazil). Orders of other
+#: goods to the same lanes are never held.
 CLEAN = {"hold_rate": "0", "return_rate": "0", "confiscation_rate": "0"}
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """Where the scenarios that are not the happy path go, as the system was configured."""
+
+    #: Held for documents, released once they are uploaded.
+    hold_lane: str = "FR"
+    #: Held, the respond-by passes, the parcel goes back.
+    return_lane: str = "US"
+    #: Held, the respond-by passes, the goods are forfeited.
+    confiscation_lane: str = "BR"
+    #: A service that takes one parcel a day, so a second booking waits for tomorrow's
+    #: capacity (and can be cancelled before dispatch). Not a default: the lane's happy path
+    #: is unaffected.
+    capacity_lane: str = "MX"
+    capacity_service: str = "dhl-ecommerce/parcel-direct"
+
+
+SCENARIOS = Scenarios()
 CUSTOMS_RATES = {
     "*": CLEAN,
-    "CN": CLEAN,
-    "RU": CLEAN,
-    "BR": CLEAN,
-    "FR": {"hold_rate": "1", "return_rate": "0", "confiscation_rate": "0", "respond_days": "2000"},
-    "SA": {"hold_rate": "1", "return_rate": "0", "confiscation_rate": "0", "respond_days": "2"},
-    "CL": {"hold_rate": "0", "return_rate": "0", "confiscation_rate": "1"},
+    SCENARIOS.hold_lane: {"respond_days": "2000"},
+    SCENARIOS.return_lane: {"respond_days": "2"},
+    SCENARIOS.confiscation_lane: {"respond_days": "2"},
 }
-#: Lanes whose outcome the authority forces; the others end delivered.
-HOLD_LANE, RETURN_LANE, CONFISCATION_LANE = "FR", "SA", "CL"
-#: The lane whose default service takes one parcel a day, so a second booking waits for
-#: tomorrow's capacity (and can be cancelled before dispatch).
-CAPACITY_LANE = "MX"
 LANES_FILE = ROOT / "services/shipping-svc/src/shipping_svc/data/lanes.toml"
 SCHEMAS = ROOT / "libs/events/schemas"
 
 
-def one_parcel_a_day(lanes: str, lane: str) -> str:
-    """The lane data file with the default service of `lane` taking one parcel a day."""
-    marker = f'lane = "CN-{lane}"'
+def one_parcel_a_day(lanes: str, lane: str, service: str) -> str:
+    """The lane data file with `service` (`carrier/code`) of `lane` taking one parcel a day."""
+    carrier, code = service.split("/")
+    marker = f'lane = "CN-{lane}"\ncarrier = "{carrier}"\ncode = "{code}"\n'
     blocks = lanes.split("[[services]]")
-    for i, block in enumerate(blocks):
-        if marker in block and "default = true" in block:
-            blocks[i] = re.sub(r"daily_capacity = \d+", "daily_capacity = 1", block)
-            return "[[services]]".join(blocks)
-    raise AssertionError(f"no default service for CN-{lane} in {LANES_FILE}")
+    hits = [i for i, block in enumerate(blocks) if marker in block]
+    if not hits:
+        raise AssertionError(f"no service {service} on CN-{lane} in {LANES_FILE}")
+    for i in hits:
+        assert "default = false" in blocks[i], f"{service} is CN-{lane}'s default"
+        blocks[i] = re.sub(r"daily_capacity = \d+", "daily_capacity = 1", blocks[i])
+    return "[[services]]".join(blocks)
 
 
 @dataclass
@@ -218,7 +238,11 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     ports = {service: free_port() for service in SERVICES}
     broker_port = free_port()
     lanes = home.parent / "lanes.toml"
-    lanes.write_text(one_parcel_a_day(LANES_FILE.read_text(), CAPACITY_LANE))
+    lanes.write_text(
+        one_parcel_a_day(
+            LANES_FILE.read_text(), SCENARIOS.capacity_lane, SCENARIOS.capacity_service
+        )
+    )
     env.update(
         CUSTOMS_SANDBOX_RATES=json.dumps(CUSTOMS_RATES),
         SHIPPING_LANES_FILE=str(lanes),
@@ -258,6 +282,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         recorder.stop()
         stopped = _launcher(env, "stop")
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+
+
+@pytest.fixture(scope="session")
+def scenarios() -> Scenarios:
+    """Where the held, returned, confiscated and capacity scenarios go."""
+    return SCENARIOS
 
 
 def eventually(check: Callable[[], Any], *, timeout: float = 60.0, interval: float = 0.2) -> Any:

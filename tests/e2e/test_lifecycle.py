@@ -2,9 +2,10 @@
 
 The system runs as real processes (see conftest.py): orders are placed over HTTP after quoting
 as a storefront would, the sandbox providers, carriers and authority move them on by themselves
-(time compressed), and the topics are read with a plain consumer. The sandbox authority is told
-to pass every parcel but on FR (hold until documents), SA (hold with a respond-by too short to
-answer) and CL (confiscation); the default MX service takes one parcel a day.
+(time compressed), and the topics are read with a plain consumer. The sandbox authority passes
+every parcel on every lane; the customs scenarios come from the goods: restricted goods are held
+at import, and the destination decides what follows (see conftest.py). One non-default MX
+service takes one parcel a day.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -25,12 +29,61 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from xborder_devstack.demo import HEADPHONES, PHONE_CASE, REVOLVER, T_SHIRT, Placed, Storefront
+from xborder_devstack.demo import (
+    FINAL_STATUSES,
+    HEADPHONES,
+    PHONE_CASE,
+    REVOLVER,
+    T_SHIRT,
+    Placed,
+    Storefront,
+)
 
 pytestmark = pytest.mark.stack
 
+ROOT = Path(__file__).resolve().parents[2]
 CLOSING = ("OrderCompleted", "OrderCancelled", "OrderReturned", "OrderConfiscated")
-HAPPY_LANES = ["US", "GB", "RU", "BR", "DE", "AE"]
+
+
+def lanes_in_data() -> list[str]:
+    """The destinations of every lane from CN in the shipping data file."""
+    data = tomllib.loads(
+        (ROOT / "services/shipping-svc/src/shipping_svc/data/lanes.toml").read_text()
+    )
+    return sorted(lane["destination"] for lane in data["lanes"] if lane["origin"] == "CN")
+
+
+#: Every lane of the shipping data: the happy path and the fault scenario go to each.
+LANES = lanes_in_data()
+#: Held at import whatever the sandbox's rates: EU cosmetics, US medicines, BR telecom gear.
+COSMETICS = {
+    "sku": "LIP-RED-01",
+    "title": "Lipstick",
+    "hs_code": "330410",
+    "origin_country": "CN",
+    "quantity": 2,
+    "unit_price": "8.00",
+    "weight_grams": 30,
+}
+MEDICINE = {
+    "sku": "MED-IBU-200",
+    "title": "Ibuprofen tablets",
+    "hs_code": "300490",
+    "origin_country": "CN",
+    "quantity": 1,
+    "unit_price": "6.00",
+    "weight_grams": 60,
+}
+SMARTPHONE = {
+    "sku": "PH-A15-128",
+    "title": "Smartphone",
+    "hs_code": "851713",
+    "origin_country": "CN",
+    "quantity": 1,
+    "unit_price": "89.00",
+    "weight_grams": 300,
+}
+CURRENCIES = {"GB": "GBP", "DE": "EUR", "FR": "EUR"}
 #: A PDF as far as customs' sniffing is concerned.
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -51,16 +104,26 @@ def _data(events: list[Any], name: str) -> list[dict[str, Any]]:
     return [e.body["data"] for e in events if e.name == name]
 
 
-def assert_settled_once_and_balanced(shop: Storefront, order_id: str) -> dict[str, Any]:
-    """One payment, at most one shipment, and the order's ledger entries balance."""
+def assert_settled_once_and_balanced(
+    shop: Storefront, order_id: str, *, shipments: int = 1, ledger_lines: int = 1
+) -> dict[str, Any]:
+    """One payment, exactly `shipments` shipments and `ledger_lines` reconciliation lines for
+    the order (one per payment with ledger entries today), each balanced, and the whole ledger
+    balanced."""
     payments = shop.payments(order_id)
     assert len(payments) == 1, payments
-    assert len(shop.shipments(order_id)) <= 1
+    assert len(shop.shipments(order_id)) == shipments, shop.shipments(order_id)
     recon = shop.reconciliation()
     assert recon["ledger_balanced"], "the whole ledger does not balance"
-    for line in recon["payments"].get(order_id, []):
-        assert line["balanced"], line
+    lines = recon["payments"].get(order_id, [])
+    assert len(lines) == ledger_lines, lines
+    assert all(line["balanced"] for line in lines), lines
     return payments[0]
+
+
+def test_the_lanes_come_from_the_shipping_data_and_cover_the_seeds() -> None:
+    assert {"US", "GB", "RU", "BR", "DE", "AE"} <= set(LANES), LANES
+    assert {"FR", "SA", "CL", "MX", "CA", "AU"} <= set(LANES), LANES
 
 
 # -- the happy path on every lane -----------------------------------------------------------
@@ -69,7 +132,7 @@ def assert_settled_once_and_balanced(shop: Storefront, order_id: str) -> dict[st
 @pytest.fixture(scope="session")
 def happy_orders(shop: Storefront) -> dict[tuple[str, str], Placed]:
     """One order per lane and incoterm, placed at once so the lanes run side by side."""
-    combos = [(lane, inco) for lane in HAPPY_LANES for inco in ("DDP", "DAP")]
+    combos = [(lane, inco) for lane in LANES for inco in ("DDP", "DAP")]
     methods = ["card", "international_card", "paypal", "alipay"]
     items = [(PHONE_CASE,), (HEADPHONES,), (T_SHIRT, PHONE_CASE)]
 
@@ -81,15 +144,15 @@ def happy_orders(shop: Storefront) -> dict[tuple[str, str], Placed]:
             method=methods[i % len(methods)],
             token="tok_visa",
             items=items[i % len(items)],
-            currency={"GB": "GBP", "DE": "EUR"}.get(lane, "USD"),
+            currency=CURRENCIES.get(lane, "USD"),
         )
 
-    with ThreadPoolExecutor(6) as pool:
+    with ThreadPoolExecutor(8) as pool:
         return dict(zip(combos, pool.map(place, range(len(combos))), strict=True))
 
 
 @pytest.mark.parametrize("incoterm", ["DDP", "DAP"])
-@pytest.mark.parametrize("lane", HAPPY_LANES)
+@pytest.mark.parametrize("lane", LANES)
 def test_happy_path_to_every_lane(
     system: Any,
     shop: Storefront,
@@ -106,6 +169,7 @@ def test_happy_path_to_every_lane(
                  "ParcelArrivedAtDestination", "ParcelReleased", "ParcelOutForDelivery",
                  "ParcelDelivered"):  # fmt: skip
         assert step in names, (step, names)
+    assert "ParcelHeldAtCustoms" not in names, names
     assert len({d["shipment_id"] for d in _data(events, "ShipmentCreated")}) == 1
     order = shop.order(placed.id)
     assert order["status"] == "completed"
@@ -114,6 +178,8 @@ def test_happy_path_to_every_lane(
     assert Decimal(payment["captured"]["amount"]) == Decimal(
         order["totals"]["grand_total"]["amount"]
     )
+    shipment = shop.shipments(placed.id)[0]
+    assert shipment["status"] == "delivered", shipment
     released = _data(events, "ParcelReleased")[-1]
     assert released["owed_by"] == ("seller" if incoterm == "DDP" else "buyer")
 
@@ -131,7 +197,7 @@ def test_a_declined_card_cancels_the_order_and_nothing_ships(system: Any, shop: 
     assert not {"OrderConfirmed", "ShipmentCreated", "ParcelDispatched"} & set(names), names
     assert shop.shipments(placed.id) == []
     assert shop.order(placed.id)["status"] == "cancelled"
-    payment = assert_settled_once_and_balanced(shop, placed.id)
+    payment = assert_settled_once_and_balanced(shop, placed.id, shipments=0, ledger_lines=0)
     assert payment["status"] == "failed"
 
 
@@ -170,17 +236,18 @@ def test_a_prohibited_item_fails_the_precheck_and_the_payment_is_refunded(
     assert Decimal(refunds[0]["amount"]["amount"]) == total
     assert not {"ShipmentCreated", "ParcelDispatched"} & {e.name for e in events}
     eventually_status(shop, placed.id, "refunded")
-    payment = assert_settled_once_and_balanced(shop, placed.id)
+    payment = assert_settled_once_and_balanced(shop, placed.id, shipments=0)
     assert payment["status"] == "refunded"
 
 
 def test_an_import_hold_is_released_once_the_documents_are_uploaded(
-    system: Any, shop: Storefront
+    system: Any, shop: Storefront, scenarios: Any
 ) -> None:
-    placed = shop.order_to("FR", incoterm="DDP", currency="EUR")
+    placed = shop.order_to(scenarios.hold_lane, incoterm="DDP", currency="EUR", items=(COSMETICS,))
     events = system.recorder.wait_for(placed.id, "ParcelHeldAtCustoms", *CLOSING, timeout=60)
     hold = _data(events, "ParcelHeldAtCustoms")[0]
     assert hold["checkpoint"] == "import", hold
+    assert hold["country"] == scenarios.hold_lane, hold
     assert hold["required_documents"], hold
     declaration = next(d for d in shop.declarations(placed.id) if d["checkpoint"] == "import")
     customs = shop.client("customs")
@@ -204,12 +271,13 @@ def test_an_import_hold_is_released_once_the_documents_are_uploaded(
 
 
 def test_a_missed_respond_by_returns_the_parcel_and_refunds_per_policy(
-    system: Any, shop: Storefront
+    system: Any, shop: Storefront, scenarios: Any
 ) -> None:
-    placed = shop.order_to("SA", incoterm="DDP")
+    placed = shop.order_to(scenarios.return_lane, incoterm="DDP", items=(MEDICINE,))
     events = system.recorder.wait_for(placed.id, *CLOSING, timeout=90)
     names = [e.name for e in events]
     assert "OrderReturned" in names, names
+    assert [d["country"] for d in _data(events, "ParcelHeldAtCustoms")] == [scenarios.return_lane]
     assert [d["reason"] for d in _data(events, "ParcelReturnOrdered")] == ["missed_deadline"]
     assert "ParcelReturnedToSender" in names
     refunds = _data(events, "PaymentRefunded")
@@ -224,13 +292,17 @@ def test_a_missed_respond_by_returns_the_parcel_and_refunds_per_policy(
 
 
 def test_a_confiscation_refunds_everything_and_closes_the_order(
-    system: Any, shop: Storefront
+    system: Any, shop: Storefront, scenarios: Any
 ) -> None:
-    placed = shop.order_to("CL", incoterm="DAP")
+    # Brazil forfeits goods whose hold passes its respond-by without documents.
+    placed = shop.order_to(scenarios.confiscation_lane, incoterm="DAP", items=(SMARTPHONE,))
     events = system.recorder.wait_for(placed.id, *CLOSING, timeout=90)
     names = [e.name for e in events]
     assert "OrderConfiscated" in names, names
-    assert "ParcelConfiscated" in names
+    assert [d["country"] for d in _data(events, "ParcelHeldAtCustoms")] == [
+        scenarios.confiscation_lane
+    ]
+    assert [d["reason"] for d in _data(events, "ParcelConfiscated")] == ["missed_deadline"]
     assert "ParcelDelivered" not in names
     refunds = _data(events, "PaymentRefunded")
     assert [r["reason"] for r in refunds] == ["parcel_confiscated"]
@@ -244,10 +316,12 @@ def test_a_confiscation_refunds_everything_and_closes_the_order(
 
 
 def test_cancellation_before_dispatch_refunds_and_cancels_the_booking_after_it_is_refused(
-    system: Any, shop: Storefront
+    system: Any, shop: Storefront, scenarios: Any
 ) -> None:
-    # The MX default service takes one parcel a day: the first order leaves today ...
-    first = shop.order_to("MX", incoterm="DAP")
+    # The capacity service takes one parcel a day: the first order leaves today ...
+    first = shop.order_to(
+        scenarios.capacity_lane, incoterm="DAP", service=scenarios.capacity_service
+    )
     system.recorder.wait_for(first.id, "ParcelDispatched", *CLOSING, timeout=60)
     after = shop.client("order").post(
         f"/v1/orders/{first.id}/cancel", json={"reason": "buyer_request"}
@@ -255,7 +329,9 @@ def test_cancellation_before_dispatch_refunds_and_cancels_the_booking_after_it_i
     assert after.status_code == 409, after.text
     assert after.json()["type"].endswith("order-not-cancellable")
     # ... the second is booked for tomorrow, and can still be cancelled.
-    second = shop.order_to("MX", incoterm="DDP")
+    second = shop.order_to(
+        scenarios.capacity_lane, incoterm="DDP", service=scenarios.capacity_service
+    )
     created = system.recorder.wait_for(second.id, "ShipmentCreated", *CLOSING, timeout=60)
     assert "ParcelDispatched" not in [e.name for e in created]
     before = shop.client("order").post(
@@ -309,29 +385,69 @@ def test_the_same_order_posted_twice_with_one_key_is_one_order(
 # -- faults ---------------------------------------------------------------------------------
 
 
+#: Orders in the fault scenario, and how many are placed before the service is killed (the
+#: others are placed while it is down or restarting, as a storefront that retries would).
+FAULT_ORDERS, PLACED_BEFORE_KILL = 50, 20
+
+
 @pytest.mark.parametrize("service", ["order-svc", "payment-svc", "shipping-svc", "customs-svc"])
 def test_a_service_killed_mid_flight_loses_and_duplicates_nothing(
     system: Any, shop: Storefront, service: str
 ) -> None:
-    lanes = ["US", "GB", "DE", "AE", "RU", "BR"]
+    since = datetime.now(UTC)
+    placed: list[Placed] = []
+    lock = threading.Lock()
+    enough = threading.Event()
 
     def place(i: int) -> Placed:
-        return shop.order_to(lanes[i % len(lanes)], incoterm=("DDP", "DAP")[i % 2])
+        lane = LANES[i % len(LANES)]
+        p = place_retrying(
+            shop, lane, incoterm=("DDP", "DAP")[(i // len(LANES)) % 2],
+            currency=CURRENCIES.get(lane, "USD"),
+        )  # fmt: skip
+        with lock:
+            placed.append(p)
+            if len(placed) >= PLACED_BEFORE_KILL:
+                enough.set()
+        return p
 
     with ThreadPoolExecutor(8) as pool:
-        placed = list(pool.map(place, range(50)))
-    state = json.loads((system.home / "stack.json").read_text())
-    old_pid = state["pids"][service]
-    os.kill(old_pid, signal.SIGKILL)
-    new_pid = wait_restarted(system, service, old_pid)
-    assert new_pid != old_pid
-    finals = shop.wait_final([p.id for p in placed], timeout=240)
+        futures = [pool.submit(place, i) for i in range(FAULT_ORDERS)]
+        assert enough.wait(timeout=120), "the first orders were not placed"
+        with lock:
+            recent = placed[-8:]
+
+        def not_final() -> list[str]:
+            return [p.id for p in recent if shop.order(p.id)["status"] not in FINAL_STATUSES]
+
+        # In flight at the kill: orders not yet placed, and placed orders not yet final (read
+        # after the kill, so not final at it, unless order-svc is the one killed).
+        unfinished = not_final() if service == "order-svc" else []
+        state = json.loads((system.home / "stack.json").read_text())
+        old_pid = state["pids"][service]
+        os.kill(old_pid, signal.SIGKILL)
+        with lock:
+            still_to_place = FAULT_ORDERS - len(placed)
+        if service != "order-svc":
+            unfinished = not_final()
+        assert still_to_place > 0, f"all {FAULT_ORDERS} orders were placed before the kill"
+        assert unfinished, f"the last orders placed were final before {service} was killed"
+        print(f"{service} killed: {still_to_place} of {FAULT_ORDERS} orders still to place, "
+              f"{len(unfinished)} of the last {len(recent)} placed not final")  # fmt: skip
+        new_pid = wait_restarted(system, service, old_pid)
+        assert new_pid != old_pid
+        placed_all = [f.result() for f in futures]
+    finals = shop.wait_final([p.id for p in placed_all], timeout=240)
     assert {f["status"] for f in finals.values()} == {"completed"}, {
         oid: f["status"] for oid, f in finals.items() if f["status"] != "completed"
     }
+    # One order per placement, whatever the retries.
+    refs = [o["merchant_order_ref"] for o in orders_since(shop, since)]
+    for p in placed_all:
+        assert refs.count(p.body["merchant_order_ref"]) == 1, p.body["merchant_order_ref"]
     recon = shop.reconciliation()
     assert recon["ledger_balanced"]
-    for p in placed:
+    for p in placed_all:
         events = system.recorder.wait_for(p.id, "OrderCompleted", timeout=60)
         assert [e.name for e in events].count("OrderCompleted") >= 1
         assert len({d["shipment_id"] for d in _data(events, "ShipmentCreated")}) == 1, p.id
@@ -341,6 +457,48 @@ def test_a_service_killed_mid_flight_loses_and_duplicates_nothing(
         lines = recon["payments"].get(p.id, [])
         assert len(lines) == 1, (p.id, lines)
         assert lines[0]["balanced"], (p.id, lines)
+
+
+def place_retrying(
+    shop: Storefront, destination: str, *, timeout: float = 120.0, **checkout: Any
+) -> Placed:
+    """Quote and place as a storefront that retries while a service is down: quote again when
+    quoting fails, place again with the same body and Idempotency-Key when placing fails (no
+    answer, or a 5xx). Any other refusal fails the test."""
+    key = str(uuid.uuid4())
+    quoted: tuple[dict[str, Any], dict[str, Any]] | None = None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if quoted is None:
+                quoted = shop.checkout(destination, **checkout)
+            r = shop.place(quoted[0], key)
+            if r.status_code == 201:
+                return Placed(order=r.json(), body=quoted[0], rate=quoted[1], idempotency_key=key)
+            if r.status_code < 500:
+                raise AssertionError(f"order to {destination} refused: {r.status_code} {r.text}")
+        except httpx.TransportError:
+            pass
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code < 500:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"order to {destination} not placed in {timeout:g}s")
+        time.sleep(0.3)
+
+
+def orders_since(shop: Storefront, since: datetime) -> list[dict[str, Any]]:
+    """Every order of the merchant created after `since`, all pages."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"created_after": since.isoformat(), "limit": 200}
+    while True:
+        r = shop.client("order").get("/v1/orders", params=params)
+        r.raise_for_status()
+        page = r.json()
+        found += page["items"]
+        if not page.get("next_cursor"):
+            return found
+        params["cursor"] = page["next_cursor"]
 
 
 def wait_restarted(system: Any, service: str, old_pid: int, timeout: float = 60.0) -> int:

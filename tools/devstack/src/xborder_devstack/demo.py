@@ -223,10 +223,16 @@ class Storefront:
         items: Sequence[dict[str, Any]] = (PHONE_CASE,),
         currency: str = "USD",
         ref: str | None = None,
+        service: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The order body a storefront sends after quoting, and the default rate it chose."""
+        """The order body a storefront sends after quoting, and the rate it chose: the lane's
+        default, or `service` (`carrier/service_code`) when given."""
         quote = self.rates(destination, items, currency)
-        rate = next(r for r in quote["rates"] if r["default"])
+        rate = next(
+            r
+            for r in quote["rates"]
+            if (f"{r['carrier']}/{r['service_code']}" == service if service else r["default"])
+        )
         price = rate["price"]["amount"]
         address = {**ADDRESSES[destination], "country": destination}
         buyer: dict[str, Any] = {
