@@ -38,6 +38,9 @@ class StackError(RuntimeError):
     """The stack could not start; the message says why."""
 
 
+#: The request the start-up summary suggests (shipping-svc, storefront key).
+TRY_RATES_PATH = "/v1/rates?origin=CN&destination=US&weight_grams=400&value=25.00&currency=USD"
+
 #: A service that exits more often than this within `CRASH_WINDOW_S` is not restarted again.
 MAX_CRASHES = 5
 CRASH_WINDOW_S = 60.0
@@ -268,8 +271,7 @@ class Stack:
         for name, url in self.state.urls.items():
             table.add_row(name, url, f"{url}/docs")
         self.console.print(table)
-        first = next(iter(self.state.urls.values()))
-        self.console.print(f"Try: [bold]curl -s {first}/readyz[/]")
+        self.console.print(f"Try: [bold]{self.try_command()}[/]", soft_wrap=True)
         if self.keys is not None:
             self.console.print(
                 f"Storefront API key (merchant {self.keys.merchant}): {self.keys.storefront}\n"
@@ -278,6 +280,17 @@ class Stack:
                 soft_wrap=True,
             )
         self.console.print(f"Logs: {self.logs}  ·  Ctrl-C stops everything.")
+
+    def try_command(self) -> str:
+        """A first request worth making: shipping rates of a lane, with the storefront key."""
+        shipping = self.state.urls.get("shipping-svc")
+        if shipping is None or self.keys is None:
+            first = next(iter(self.state.urls.values()))
+            return f"curl -s {first}/readyz"
+        return (
+            f'curl -s -H "Authorization: Bearer {self.keys.storefront}" '
+            f'"{shipping}{TRY_RATES_PATH}"'
+        )
 
     def stop(self) -> None:
         """Stop services, then the broker, then PostgreSQL; leave no process behind."""
