@@ -28,10 +28,13 @@ WANTED = [
 
 
 class Receiver:
-    """An HTTP endpoint on loopback that records each request and answers 200."""
+    """An HTTP endpoint on loopback that records each request and answers the statuses of
+    `script` in turn, then 200."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: list[int] | None = None) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        self.script = list(script or [])
         self.server: asyncio.Server | None = None
 
     async def start(self) -> str:
@@ -55,7 +58,9 @@ class Receiver:
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append((headers, body))
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                status = self.script.pop(0) if self.script else 200
+                self.statuses.append(status)
+                writer.write(f"HTTP/1.1 {status} Whatever\r\ncontent-length: 0\r\n\r\n".encode())
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -137,3 +142,47 @@ async def test_an_orders_lifecycle_reaches_the_merchants_endpoint_signed_and_in_
     )
     assert deliveries.status_code == 200, deliveries.text
     assert {d["status"] for d in deliveries.json()["items"]} == {"delivered"}
+
+
+async def test_a_receiver_failing_three_times_gets_the_delivery_once_after_four_attempts(
+    running: Running,
+) -> None:
+    """Through order-svc's own routes, settings and sender: 500, 500, 500, then 200."""
+    receiver = Receiver(script=[500, 500, 500])
+    url = await receiver.start()
+    created = await running.client.post(
+        "/v1/webhook-endpoints",
+        json={"url": url, "event_types": ["order.placed"]},
+        headers={**running.auth("m-2"), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    try:
+        order_id = await place(running, who="m-2")
+        for _ in range(400):
+            if 200 in receiver.statuses:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # nothing more may come
+        page = await running.client.get(
+            f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=running.auth("m-2")
+        )
+    finally:
+        await running.client.delete(
+            f"/v1/webhook-endpoints/{endpoint['id']}", headers=running.auth("m-2")
+        )
+        await receiver.stop()
+
+    assert receiver.statuses == [500, 500, 500, 200]
+    assert len({h["webhook-id"] for h, _ in receiver.requests}) == 1
+    verifier = Webhook(endpoint["secret"])
+    for headers, body in receiver.requests:
+        verifier.verify(body, headers)
+    assert {b["data"]["order_id"] for b in receiver.bodies()} == {order_id}
+    assert page.status_code == 200, page.text
+    (delivery,) = page.json()["items"]
+    assert delivery["status"] == "delivered"
+    assert delivery["attempt_count"] == 4
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 500, 200]
+    assert [a["error"] for a in delivery["attempts"]] == ["HTTP 500"] * 3 + [None]
+    assert delivery["next_attempt_at"] is None
