@@ -13,6 +13,7 @@ from payment_svc.adapters.providers.sandbox import (
     SandboxNetwork,
     SandboxWalletProvider,
 )
+from payment_svc.adapters.stores import SqlStores
 from payment_svc.config import SERVICE_NAME, Settings
 from payment_svc.domain.clock import Clock, SystemClock
 from payment_svc.entrypoints.api.app import service_spec
@@ -61,6 +62,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         pivot_currency=settings.fx_pivot_currency,
         webhook_secret=settings.webhook_secret_for,
         webhook_tolerance_s=settings.webhook_tolerance_s,
+        stores=SqlStores(),
     )
 
 

@@ -19,8 +19,6 @@ from decimal import Decimal
 from uuid import UUID
 
 from payment_svc.adapters import inputs_repo
-from payment_svc.adapters.ledger_repo import LedgerRepository
-from payment_svc.adapters.payments_repo import PaymentRepository
 from payment_svc.domain import ledger, references
 from payment_svc.domain.ledger import Journal, TransactionKind
 from payment_svc.domain.money import ZERO
@@ -78,9 +76,9 @@ async def _apply(tx: Tx, svc: Services, statement_id: str, line: StatementLine) 
         return LineResult(line_id=line.line_id, result="duplicate")
     payment = None
     if references.is_valid(reference):
-        payment = await PaymentRepository(tx.conn).by_payment_reference(reference, lock=True)
+        payment = await svc.stores.payments(tx.conn).by_payment_reference(reference, lock=True)
     if payment is None:
-        result = await _unmatched(tx, line, at=now)
+        result = await _unmatched(tx, svc, line, at=now)
     else:
         result = await _matched(tx, svc, payment, line, at=now)
     await inputs_repo.settle_line(
@@ -94,12 +92,12 @@ async def _apply(tx: Tx, svc: Services, statement_id: str, line: StatementLine) 
     return result
 
 
-async def _unmatched(tx: Tx, line: StatementLine, *, at: datetime) -> LineResult:
+async def _unmatched(tx: Tx, svc: Services, line: StatementLine, *, at: datetime) -> LineResult:
     journal = Journal()
     journal.move(
         line.amount, line.currency, source=ledger.BUYER_FUNDS, target=ledger.UNAPPLIED_FUNDS
     )
-    await LedgerRepository(tx.conn).post(
+    await svc.stores.ledger(tx.conn).post(
         journal.post(TransactionKind.RECEIPT, payment_id=None, at=at)
     )
     return LineResult(line_id=line.line_id, result="unknown_reference")
@@ -110,8 +108,8 @@ async def _matched(
 ) -> LineResult:
     returned_before = payment.returned
     transaction, receipt = payment.receive(line.amount, line.currency, at=at)
-    await LedgerRepository(tx.conn).post(transaction)
-    payments = PaymentRepository(tx.conn)
+    await svc.stores.ledger(tx.conn).post(transaction)
+    payments = svc.stores.payments(tx.conn)
     if receipt is Receipt.RETURNED:
         await payments.save(payment, at=at)
         return _result(line, "returned", payment, applied=ZERO, returned=line.amount)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from payment_svc.adapters.payments_repo import PaymentRepository
 from payment_svc.domain.payment import Failure
 from payment_svc.service_layer.charging import fail
 from payment_svc.service_layer.context import Services, Tx
@@ -13,7 +12,7 @@ from payment_svc.service_layer.context import Services, Tx
 
 async def expire_due(tx: Tx, svc: Services, *, now: datetime, limit: int = 100) -> int:
     """Fail every payment past its expiry (up to `limit`); returns how many."""
-    due = await PaymentRepository(tx.conn).due_for_expiry(now, limit=limit)
+    due = await svc.stores.payments(tx.conn).due_for_expiry(now, limit=limit)
     for payment in due:
         waited = "the funds" if payment.method == "bank_wire" else "the buyer"
         failure = Failure(

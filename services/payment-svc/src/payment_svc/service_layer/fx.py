@@ -23,5 +23,6 @@ async def quote_for(
     """The snapshot to convert `source` into `target` at `at`; raises `fx.NoRate`."""
     if source == target:
         return fx.identity(source, at=at)
-    known = await rates(conn, svc).rates_between({source, target, svc.pivot_currency}, at=at)
+    store = svc.stores.rates(conn, seed=svc.seed_rates)
+    known = await store.rates_between({source, target, svc.pivot_currency}, at=at)
     return fx.quote(known, source=source, target=target, at=at, pivot=svc.pivot_currency)

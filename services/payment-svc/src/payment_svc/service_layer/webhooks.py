@@ -12,7 +12,6 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from payment_svc.adapters import inputs_repo
-from payment_svc.adapters.payments_repo import PaymentRepository
 from payment_svc.domain import signing
 from payment_svc.domain.payment import PaymentStatus
 from payment_svc.domain.provider import NOTICE_TYPES, Notice
@@ -84,7 +83,7 @@ async def receive_webhook(
     if verdict is not signing.Verdict.VALID:
         raise WebhookRejected(verdict)
     notice = parse_notice(body)
-    payment = await PaymentRepository(tx.conn).by_provider_reference(
+    payment = await svc.stores.payments(tx.conn).by_provider_reference(
         provider, notice.reference, lock=True
     )
     result = _decide(notice, payment.status if payment else None)
@@ -103,7 +102,7 @@ async def receive_webhook(
         return WebhookResult("duplicate", payment.id, "already received")
     if result.status == "processed":
         await apply_authorization(tx, svc, payment, notice.outcome(), at=now)
-        await PaymentRepository(tx.conn).record_attempt(
+        await svc.stores.payments(tx.conn).record_attempt(
             payment.id, operation="webhook", outcome=notice.type, at=now
         )
     return WebhookResult(result.status, payment.id, result.detail)
