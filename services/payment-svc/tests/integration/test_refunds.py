@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from payment_svc.adapters.providers.sandbox import SandboxCardProvider
+from payment_svc.domain import idempotency
+from payment_svc.service_layer.refunding import request_refund
 from xborder_events import envelope_for
 from xborder_events.customs import ParcelConfiscated
 from xborder_events.orders import OrderCancelled
@@ -241,3 +244,46 @@ async def test_refunds_of_failed_or_foreign_payments_are_refused(service: Any, p
     assert (
         await service.client.get(f"/v1/payments/{other_payment['id']}", headers=service.storefront)
     ).status_code == 404
+
+
+async def test_a_refund_retried_after_its_transaction_failed_is_paid_once_at_the_provider(
+    service: Any, placed: Any
+) -> None:
+    """The provider refunded, then the transaction was lost; the client retries with its key."""
+    order, payment = await _settled(service, placed)
+    svc = service.app.state.payment_services
+    cards = svc.providers.for_method("card")
+    assert isinstance(cards, SandboxCardProvider)
+    key = uuid.uuid4().hex
+    scope = "merchant:merchant-shenzhen-001"  # the storefront key's idempotency scope
+    async with service.app.state.unit_of_work() as uow:
+        lost = await request_refund(
+            uow,
+            svc,
+            payment_id=uuid.UUID(payment["id"]),
+            merchant_id="merchant-shenzhen-001",
+            amount=Decimal("4.00"),
+            currency="USD",
+            reason="goodwill",
+            idempotency_scope=scope,
+            idempotency_key=key,
+        )
+        # no commit: rolled back, as when the database goes away before COMMIT
+    assert len(cards.refunds_of(lost.payment_id)) == 1
+    assert (await service.payment_of(order.order_id))["refunds"] == []
+    retried = await service.client.post(
+        f"/v1/payments/{payment['id']}/refunds",
+        json={"amount": {"amount": "4.00", "currency": "USD"}, "reason": "goodwill"},
+        headers={**service.storefront, "Idempotency-Key": key},
+    )
+    assert retried.status_code == 201, retried.text
+    made = retried.json()
+    assert made["id"] == str(lost.id)
+    assert made["id"] == str(idempotency.api_refund_id(lost.payment_id, scope=scope, key=key))
+    (paid,) = cards.refunds_of(lost.payment_id)
+    assert (paid.refund_id, paid.amount) == (lost.id, Decimal("4.00"))
+    await service.recorder.wait_for(order.order_id, "PaymentRefunded")
+    (refunded,) = service.recorder.of(order.order_id, PaymentRefunded)
+    assert str(refunded.refund_id) == made["id"]
+    after = await service.payment_of(order.order_id)
+    assert after["refundable"]["amount"] == "32.00"

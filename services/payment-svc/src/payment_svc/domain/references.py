@@ -8,6 +8,7 @@ reference instead of being matched to someone else's payment.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -42,6 +43,17 @@ def new_reference(length: int = 10) -> str:
     """A new random reference: `RF`, check digits, `XB` and `length` random characters."""
     body = PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(length))
     return make(body)
+
+
+def reference_for(seed: bytes, length: int = 10) -> str:
+    """The reference of `seed` (e.g. a payment id): like `new_reference`, but the same for the
+    same seed, so a provider asked twice about one payment quotes one reference."""
+    number = int.from_bytes(hashlib.sha256(seed).digest(), "big")
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, len(_ALPHABET))
+        chars.append(_ALPHABET[index])
+    return make(PREFIX + "".join(chars))
 
 
 def is_valid(reference: str) -> bool:

@@ -3,17 +3,18 @@
 A card settles at once (or after a step-up); a wallet after the buyer's approval arrives by
 webhook; a bank wire when its funds arrive on a statement. Declines are business outcomes:
 they end in PaymentFailed, never in an exception.
+
+The payment's id is derived from its order (`domain.idempotency`), so a handler run again after
+a failure asks the provider about the same payment under the same reference.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import uuid4
 
 import structlog
 
-from payment_svc.adapters.ledger_repo import LedgerRepository
-from payment_svc.adapters.payments_repo import PaymentRepository
+from payment_svc.domain import idempotency
 from payment_svc.domain.errors import FeesExceedAmount
 from payment_svc.domain.fees import NoFeeRule
 from payment_svc.domain.fx import NoRate
@@ -35,11 +36,12 @@ log = structlog.get_logger(__name__)
 
 
 def new_payment(event: OrderPlaced, svc: Services, *, at: datetime) -> Payment:
-    """A pending payment of the order's grand total."""
+    """A pending payment of the order's grand total; its id is the order's payment id (the
+    same on every try)."""
     totals = event.totals
     duties = totals.duties_and_taxes.amount if totals.duties_and_taxes else ZERO
     return Payment(
-        id=uuid4(),
+        id=idempotency.payment_id(event.order_id),
         order_id=event.order_id,
         merchant_id=event.merchant_id,
         method=event.payment.method,
@@ -83,7 +85,7 @@ def _order_problems(event: OrderPlaced) -> list[str]:
 async def on_order_placed(tx: Tx, event: OrderPlaced, svc: Services) -> None:
     """Create the order's payment (once) and take it as far as its method allows."""
     now = svc.clock.now()
-    payments = PaymentRepository(tx.conn)
+    payments = svc.stores.payments(tx.conn)
     payment = new_payment(event, svc, at=now)
     if not await payments.add(payment):
         log.info("order already has a payment", order_id=str(event.order_id))
@@ -130,7 +132,7 @@ async def apply_authorization(
     later by webhook); the payment's row is locked or new in this transaction."""
     match outcome:
         case Approved(reference=reference):
-            await LedgerRepository(tx.conn).post(payment.authorize(reference=reference, at=at))
+            await svc.stores.ledger(tx.conn).post(payment.authorize(reference=reference, at=at))
             tx.emit(integration.payment_authorized(payment, at=at))
             await capture_and_settle(tx, svc, payment, at=at)
         case ActionRequired():
@@ -141,7 +143,7 @@ async def apply_authorization(
                 payment_reference=outcome.payment_reference,
             )
             payment.require_action(action, reference=outcome.reference)
-            await PaymentRepository(tx.conn).save(payment, at=at)
+            await svc.stores.payments(tx.conn).save(payment, at=at)
             tx.emit(integration.action_required(payment, at=at))
         case Declined():
             failure = Failure(
@@ -156,7 +158,7 @@ async def apply_authorization(
 async def capture_and_settle(tx: Tx, svc: Services, payment: Payment, *, at: datetime) -> None:
     """Price the settlement (rate, fee), capture at the provider, and settle the ledger."""
     provider = svc.providers.for_method(payment.method)
-    payments = PaymentRepository(tx.conn)
+    payments = svc.stores.payments(tx.conn)
     try:
         fx = await quote_for(
             tx.conn, svc, source=payment.currency, target=payment.settlement_currency, at=at
@@ -179,7 +181,7 @@ async def capture_and_settle(tx: Tx, svc: Services, payment: Payment, *, at: dat
         )
         await fail(tx, svc, payment, failure, at=at)
         return
-    await LedgerRepository(tx.conn).post(payment.settle(fee=fee, fx=fx, at=at))
+    await svc.stores.ledger(tx.conn).post(payment.settle(fee=fee, fx=fx, at=at))
     await payments.save(payment, at=at)
     tx.emit(integration.payment_settled(payment))
 
@@ -188,9 +190,9 @@ async def fail(tx: Tx, svc: Services, payment: Payment, failure: Failure, *, at:
     """Fail the payment: void any authorization, release holds, return wired funds."""
     if payment.hold_open or payment.status is PaymentStatus.REQUIRES_ACTION:
         await svc.providers.for_method(payment.method).void(tx.conn, payment, at=at)
-        await PaymentRepository(tx.conn).record_attempt(
+        await svc.stores.payments(tx.conn).record_attempt(
             payment.id, operation="void", outcome="voided", at=at
         )
-    await LedgerRepository(tx.conn).post(payment.fail(failure, at=at))
-    await PaymentRepository(tx.conn).save(payment, at=at)
+    await svc.stores.ledger(tx.conn).post(payment.fail(failure, at=at))
+    await svc.stores.payments(tx.conn).save(payment, at=at)
     tx.emit(integration.payment_failed(payment, at=at))

@@ -1,18 +1,22 @@
 """Giving money back: on cancellation (or a void before capture), on a returned or confiscated
-parcel per the refund policy, and on request over HTTP."""
+parcel per the refund policy, and on request over HTTP.
+
+A refund's id is derived from what asked for it, never drawn at random, and is the provider's
+idempotency key: a handler run again after a failure (the provider answered, the transaction
+did not commit) asks again under the same key and is answered without a second payout
+(`domain.idempotency`).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import structlog
 
-from payment_svc.adapters.ledger_repo import LedgerRepository
-from payment_svc.adapters.payments_repo import PaymentRepository
-from payment_svc.adapters.refunds_repo import RefundRepository
+from payment_svc.domain import idempotency
 from payment_svc.domain.errors import CurrencyMismatch, PaymentNotFound
 from payment_svc.domain.fx import NoRate
 from payment_svc.domain.money import ZERO
@@ -29,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 async def on_order_cancelled(tx: Tx, order_id: UUID, svc: Services) -> None:
     """Void a payment not captured yet; refund a captured one in full."""
-    payment = await PaymentRepository(tx.conn).by_order(order_id, lock=True)
+    payment = await svc.stores.payments(tx.conn).by_order(order_id, lock=True)
     if payment is None:
         log.info("cancelled order has no payment", order_id=str(order_id))
         return
@@ -42,7 +46,7 @@ async def on_order_cancelled(tx: Tx, order_id: UUID, svc: Services) -> None:
 
 async def on_parcel_outcome(tx: Tx, order_id: UUID, trigger: RefundTrigger, svc: Services) -> None:
     """A parcel came back or was confiscated: refund what the policy says."""
-    payment = await PaymentRepository(tx.conn).by_order(order_id, lock=True)
+    payment = await svc.stores.payments(tx.conn).by_order(order_id, lock=True)
     if payment is None:
         log.warning("no payment for the order", order_id=str(order_id), trigger=trigger.value)
         return
@@ -51,10 +55,10 @@ async def on_parcel_outcome(tx: Tx, order_id: UUID, trigger: RefundTrigger, svc:
 
 async def void(tx: Tx, svc: Services, payment: Payment, *, at: datetime) -> None:
     """Release the payment before capture; no event (the order is already cancelled)."""
-    payments = PaymentRepository(tx.conn)
+    payments = svc.stores.payments(tx.conn)
     if payment.hold_open or payment.status is PaymentStatus.REQUIRES_ACTION:
         await svc.providers.for_method(payment.method).void(tx.conn, payment, at=at)
-    await LedgerRepository(tx.conn).post(payment.void(at=at))
+    await svc.stores.ledger(tx.conn).post(payment.void(at=at))
     await payments.save(payment, at=at)
     await payments.record_attempt(payment.id, operation="void", outcome="voided", at=at)
 
@@ -67,14 +71,17 @@ async def refund_by_policy(
     Always answers with PaymentRefunded or RefundFailed (order-svc waits for one of them),
     unless this trigger was already answered.
     """
-    refunds = RefundRepository(tx.conn)
+    refunds = svc.stores.refunds(tx.conn)
     if await refunds.has_trigger(payment.id, trigger.value):
         return None
+    refund_id = idempotency.policy_refund_id(payment.id, trigger.value)
     wanted = policy_amount(trigger, payment.breakdown)
     if payment.status not in CAPTURED:
         return await _refused(
             tx,
+            svc,
             payment,
+            refund_id=refund_id,
             reason=trigger.value,
             trigger=trigger.value,
             amount=wanted.total,
@@ -86,7 +93,9 @@ async def refund_by_policy(
     if amount.total <= 0:
         return await _refused(
             tx,
+            svc,
             payment,
+            refund_id=refund_id,
             reason=trigger.value,
             trigger=trigger.value,
             amount=wanted.total,
@@ -96,7 +105,15 @@ async def refund_by_policy(
         )
     plan = payment.plan_refund(amount.total, duties=amount.duties)
     return await execute_refund(
-        tx, svc, payment, plan, reason=trigger.value, trigger=trigger.value, by="event", at=at
+        tx,
+        svc,
+        payment,
+        plan,
+        refund_id=refund_id,
+        reason=trigger.value,
+        trigger=trigger.value,
+        by="event",
+        at=at,
     )
 
 
@@ -109,20 +126,36 @@ async def request_refund(
     amount: Decimal,
     currency: str,
     reason: str,
+    idempotency_scope: str,
+    idempotency_key: str,
 ) -> Refund:
     """A refund asked for over HTTP; `merchant_id` limits it to one merchant's payments.
 
     It comes out of the merchant's payable first and out of prepaid duties only for the part
     beyond it. Raises when the payment is unknown, not captured, or the amount is too large.
+    The request's Idempotency-Key (unique within `idempotency_scope`, the caller's merchant or
+    key) names the refund: asked again with the same key, the refund made is returned as it is.
     """
-    payment = await PaymentRepository(tx.conn).get(payment_id, lock=True)
+    payment = await svc.stores.payments(tx.conn).get(payment_id, lock=True)
     if payment is None or (merchant_id is not None and payment.merchant_id != merchant_id):
         raise PaymentNotFound(f"no payment {payment_id}")
+    refund_id = idempotency.api_refund_id(payment.id, scope=idempotency_scope, key=idempotency_key)
+    made = await svc.stores.refunds(tx.conn).get(refund_id)
+    if made is not None:
+        return made
     if currency != payment.currency:
         raise CurrencyMismatch(f"the payment is in {payment.currency}, not {currency}")
     plan = payment.plan_refund(amount)
     return await execute_refund(
-        tx, svc, payment, plan, reason=reason, trigger=None, by="api", at=svc.clock.now()
+        tx,
+        svc,
+        payment,
+        plan,
+        refund_id=refund_id,
+        reason=reason,
+        trigger=None,
+        by="api",
+        at=svc.clock.now(),
     )
 
 
@@ -132,16 +165,17 @@ async def execute_refund(
     payment: Payment,
     plan: RefundPlan,
     *,
+    refund_id: UUID,
     reason: str,
     trigger: str | None,
     by: Literal["event", "api"],
     at: datetime,
 ) -> Refund:
-    """Ask the provider, then record the refund, its ledger transaction and its event."""
-    refund_id = uuid4()
+    """Ask the provider under `refund_id` (its idempotency key), then record the refund, its
+    ledger transaction and its event."""
     provider = svc.providers.for_method(payment.method)
     outcome = await provider.refund(tx.conn, payment, refund_id=refund_id, amount=plan.total, at=at)
-    payments = PaymentRepository(tx.conn)
+    payments = svc.stores.payments(tx.conn)
     if isinstance(outcome, RefundRejected):
         await payments.record_attempt(
             payment.id,
@@ -153,14 +187,15 @@ async def execute_refund(
         )
         return await _refused(
             tx,
+            svc,
             payment,
+            refund_id=refund_id,
             reason=reason,
             trigger=trigger,
             amount=plan.total,
             failure="provider_error",
             detail=outcome.detail or outcome.code,
             at=at,
-            refund_id=refund_id,
         )
     try:
         fx = await quote_for(
@@ -170,7 +205,7 @@ async def execute_refund(
         assert payment.fx is not None, "a captured payment has its settlement snapshot"
         fx = payment.fx
     transaction, cost = payment.refund(plan, fx=fx, at=at)
-    await LedgerRepository(tx.conn).post(transaction)
+    await svc.stores.ledger(tx.conn).post(transaction)
     await payments.save(payment, at=at)
     await payments.record_attempt(payment.id, operation="refund", outcome="refundaccepted", at=at)
     refund = Refund(
@@ -191,25 +226,26 @@ async def execute_refund(
         fx=fx,
         provider_reference=outcome.reference,
     )
-    await RefundRepository(tx.conn).add(refund)
+    await svc.stores.refunds(tx.conn).add(refund)
     tx.emit(integration.payment_refunded(refund))
     return refund
 
 
 async def _refused(
     tx: Tx,
+    svc: Services,
     payment: Payment,
     *,
+    refund_id: UUID,
     reason: str,
     trigger: str | None,
     amount: Decimal,
     failure: RefundFailure,
     detail: str,
     at: datetime,
-    refund_id: UUID | None = None,
 ) -> Refund:
     refund = Refund(
-        id=refund_id or uuid4(),
+        id=refund_id,
         payment_id=payment.id,
         order_id=payment.order_id,
         reason=reason,
@@ -225,7 +261,7 @@ async def _refused(
         failure=failure,
         detail=detail,
     )
-    await RefundRepository(tx.conn).add(refund)
+    await svc.stores.refunds(tx.conn).add(refund)
     tx.emit(integration.refund_failed(refund))
     log.warning(
         "refund failed", payment_id=str(payment.id), failure=failure, reason=reason, detail=detail

@@ -1,7 +1,10 @@
 """The one interface every payment method adapter implements.
 
 Calls are idempotent per payment (and per refund id): the consumer that calls them may run a
-handler again after a failure, and a provider must not charge twice. The connection is the
+handler again after a failure, and a provider must not charge twice. The payment's id is the
+idempotency key of authorize, capture and void, the refund id that of a refund; both are derived
+from what asked for the call (`domain.idempotency`), so a retry reaches the provider under the
+same key, and a provider answers a known key with its first answer. The connection is the
 caller's transaction, for adapters that record what they will do later (the sandbox's
 simulated buyer) together with the payment's state.
 """
@@ -48,7 +51,7 @@ class PaymentProvider(Protocol):
         amount: Decimal,
         at: datetime,
     ) -> RefundOutcome:
-        """Pay `amount` back to the buyer."""
+        """Pay `amount` back to the buyer, once per `refund_id` (the idempotency key)."""
         ...
 
 

@@ -22,6 +22,12 @@ Wallets (paypal, alipay) always redirect the buyer to an approval URL, then:
 Bank wires wait for funds under an RF payment reference (the token is not used, but
 tok_refund_fail makes refunds fail); a statement line quoting the reference pays them.
 
+Like a real provider, the sandbox keeps the idempotency keys it was called with: the payment's
+id for authorizations and captures (its answers depend on nothing else), the refund id for
+refunds. A refund asked again under a known id gets the first answer and pays nothing more; a
+known id with another payment or amount is refused (idempotency_key_reused). The sandbox keeps
+them in memory, per process, for the last `REMEMBERED_REFUNDS` refunds.
+
 The simulated buyer answers through the provider's signed webhook: the adapter schedules the
 delivery (a `sandbox_webhooks` row, in the caller's transaction) and the sandbox network posts
 it through the same verification code as a real provider's webhook. With the network off (the
@@ -31,6 +37,7 @@ default in production) nothing is scheduled and the payment waits for a real web
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -73,6 +80,20 @@ _WALLET: dict[str, str | None] = {
     "tok_decline": "payment.declined",
     "tok_abandon": None,
 }
+
+
+#: How many refunds' idempotency keys the sandbox remembers (the oldest are forgotten first).
+REMEMBERED_REFUNDS = 100_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxRefund:
+    """A refund the sandbox provider was asked for, under its idempotency key."""
+
+    refund_id: UUID
+    payment_id: UUID
+    amount: Decimal
+    outcome: RefundOutcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +143,8 @@ class _Sandbox:
 
     def __init__(self, network: SandboxNetwork) -> None:
         self._network = network
+        self._refunds: OrderedDict[UUID, SandboxRefund] = OrderedDict()
+        self._payouts: deque[SandboxRefund] = deque(maxlen=REMEMBERED_REFUNDS)
 
     @property
     def config(self) -> SandboxConfig:
@@ -149,10 +172,35 @@ class _Sandbox:
         amount: Decimal,
         at: datetime,
     ) -> RefundOutcome:
-        """Refunded, unless the token says refunds fail."""
+        """Refunded, unless the token says refunds fail; a known `refund_id` (the idempotency
+        key) gets its first answer again."""
+        known = self._refunds.get(refund_id)
+        if known is not None:
+            if (known.payment_id, known.amount) != (payment.id, amount):
+                return RefundRejected(
+                    code="idempotency_key_reused",
+                    detail="this refund id was first used for another payment or amount",
+                )
+            return known.outcome
+        outcome: RefundOutcome
         if payment.provider_token == "tok_refund_fail":
-            return RefundRejected(code="refund_failed", detail="the provider refused the refund")
-        return RefundAccepted(reference=f"re_{refund_id.hex[:20]}")
+            outcome = RefundRejected(code="refund_failed", detail="the provider refused the refund")
+        else:
+            outcome = RefundAccepted(reference=f"re_{refund_id.hex[:20]}")
+        asked = SandboxRefund(
+            refund_id=refund_id, payment_id=payment.id, amount=amount, outcome=outcome
+        )
+        self._refunds[refund_id] = asked
+        if isinstance(outcome, RefundAccepted):
+            self._payouts.append(asked)
+        while len(self._refunds) > REMEMBERED_REFUNDS:
+            self._refunds.popitem(last=False)
+        return outcome
+
+    def refunds_of(self, payment_id: UUID) -> list[SandboxRefund]:
+        """The refunds the sandbox paid out for a payment, oldest first: what a real provider
+        lists on its dashboard."""
+        return [r for r in self._payouts if r.payment_id == payment_id]
 
 
 class SandboxCardProvider(_Sandbox):
@@ -201,8 +249,8 @@ class SandboxBankWireProvider(_Sandbox):
     async def authorize(
         self, conn: AsyncConnection, payment: Payment, *, at: datetime
     ) -> AuthorizeOutcome:
-        """Wait for funds under a new payment reference."""
-        reference = references.new_reference()
+        """Wait for funds under the payment's reference (the same on every call)."""
+        reference = references.reference_for(payment.id.bytes)
         return ActionRequired(
             action="await_funds",
             reference=reference,

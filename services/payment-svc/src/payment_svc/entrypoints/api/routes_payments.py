@@ -102,6 +102,8 @@ async def refund(
             amount=body.amount.amount,
             currency=body.amount.currency,
             reason=body.reason,
+            idempotency_scope=principal.scope,
+            idempotency_key=key.key,
         )
         details = await payment_details(uow.conn, payment_id, merchant_id=None)
         out = next(r for r in payment_out(details).refunds if r.id == made.id)
