@@ -93,7 +93,6 @@ class Settings(BaseServiceSettings):
         ge=0,
         le=86_400,
         validation_alias=AliasChoices(
-            "sandbox_seconds_per_day",
             "CUSTOMS_SANDBOX_SECONDS_PER_DAY",
             "CUSTOMS_SANDBOX_TIME_SCALE",
         ),

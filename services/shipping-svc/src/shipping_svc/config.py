@@ -106,7 +106,6 @@ class Settings(BaseServiceSettings):
         ge=0,
         le=86_400,
         validation_alias=AliasChoices(
-            "sandbox_seconds_per_day",
             "SHIPPING_SANDBOX_SECONDS_PER_DAY",
             "SHIPPING_SANDBOX_TIME_SCALE",
         ),
