@@ -1,6 +1,9 @@
 """The HTTP API around the flows: card data refused, FX rates, the ledger, reconciliation,
 and the database's own guards of the ledger."""
 
+import io
+import json
+import logging
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,6 +17,7 @@ from sqlalchemy import exc, text
 from sqlalchemy.engine import Connection
 
 from payment_svc.adapters.tables import metadata
+from payment_svc.domain.cards import looks_like_pan
 from xborder_events.payments import PaymentSettled
 
 pytestmark = pytest.mark.integration
@@ -61,6 +65,40 @@ async def test_a_body_carrying_card_data_is_refused_and_changes_nothing(
         headers={**service.operator, "Idempotency-Key": key},
     )
     assert clean.status_code == 201
+
+
+async def test_a_refused_card_number_is_never_logged(service: Any, placed: Any) -> None:
+    _, payment = await _settled(service, placed)
+    root = logging.getLogger()
+    out = io.StringIO()
+    capture = logging.StreamHandler(out)
+    capture.setFormatter(root.handlers[0].formatter)  # the service's JSON rendering
+    root.addHandler(capture)
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        for body in (
+            {"amount": {"amount": "1.00", "currency": "USD"}, "note": f"card {PAN}"},
+            {"amount": {"amount": "1.00", "currency": "USD"}, PAN.replace(" ", ""): "x"},
+        ):
+            refused = await service.client.post(
+                f"/v1/payments/{payment['id']}/refunds",
+                json=body,
+                headers={**service.operator, "Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert refused.status_code == 422
+            assert "4111" not in refused.text
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    logged = out.getvalue()
+    lines = [json.loads(line) for line in logged.splitlines()]
+    refusals = [line for line in lines if line["event"].startswith("request refused")]
+    assert [r["field"] for r in refusals] == ["note", "<card number>"]
+    assert {r["route"] for r in refusals} == {"/v1/payments/{payment_id}/refunds"}
+    assert not looks_like_pan(logged)
+    assert "4111" not in logged
+    assert "1111" not in logged
 
 
 async def test_numbers_that_fail_the_luhn_check_are_not_card_data(service: Any) -> None:

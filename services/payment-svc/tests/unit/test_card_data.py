@@ -69,6 +69,12 @@ def test_keys_naming_card_data_are_refused_whatever_their_value(key: str) -> Non
     assert find_card_data({"payment": {key: None}}) == f"payment.{key}"
 
 
+def test_a_key_that_is_a_card_number_is_reported_without_it() -> None:
+    path = find_card_data({"meta": {"4111-1111-1111-1111": "x"}})
+    assert path == "meta.<card number>"
+    assert not looks_like_pan(path)
+
+
 def test_numbers_are_checked_as_digits_and_booleans_are_not() -> None:
     assert find_card_data({"n": 4111111111111111}) == "n"
     assert find_card_data({"n": "4111111111111111"}) == "n"

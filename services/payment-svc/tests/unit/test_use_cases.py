@@ -10,7 +10,10 @@ as a real provider is: what it was asked stays asked.
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable, Collection, Sequence
+import io
+import json
+import logging
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +21,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 import pytest
+import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from payment_svc.adapters.providers.base import ProviderRegistry
@@ -29,6 +33,7 @@ from payment_svc.adapters.providers.sandbox import (
     SandboxWalletProvider,
 )
 from payment_svc.domain import idempotency
+from payment_svc.domain.cards import REDACTED_TOKEN, looks_like_pan
 from payment_svc.domain.fees import FeeRule, FeeSchedule
 from payment_svc.domain.fx import Rate
 from payment_svc.domain.ledger import Transaction
@@ -50,10 +55,12 @@ from xborder_events.payments import (
     PaymentSettled,
 )
 from xborder_events.testing import sample
+from xborder_platform.logging import configure_logging
 
 NOW = datetime(2025, 11, 28, 9, 30, tzinfo=UTC)
 CNY_MERCHANT = "m-cny"
 XOF_MERCHANT = "m-xof"  # settled in a currency no rate reaches
+PAN = "4111 1111 1111 1111"  # a test card number: passes the Luhn check
 
 T = TypeVar("T")
 
@@ -379,6 +386,51 @@ async def test_a_merchant_settled_in_a_currency_without_a_rate_is_not_charged(
     assert world.db.committed.attempts == []
     payment = only(world)
     assert (payment.status, payment.settlement_currency) == (PaymentStatus.FAILED, "XOF")
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The service's JSON log lines (the platform's logging set-up, every level), captured."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config = structlog.get_config()
+    configure_logging(service="payment-svc", level="DEBUG", fmt="json")
+    out = io.StringIO()
+    capture = logging.StreamHandler(out)
+    capture.setFormatter(root.handlers[0].formatter)
+    root.addHandler(capture)
+    try:
+        yield out
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.configure(**config)
+
+
+@pytest.mark.parametrize("token", [PAN, "4111111111111111", "tok_4111-1111-1111-1111"])
+async def test_a_card_number_as_provider_token_is_refused_never_stored_nor_logged(
+    world: World, json_logs: io.StringIO, token: str
+) -> None:
+    event = order(payment={"provider_token": token})
+    await world.db.run(placed(world, event))
+    (failed,) = world.db.events(event.order_id)
+    assert isinstance(failed, PaymentFailed)
+    assert (failed.reason, failed.provider_code) == ("declined", "card_data_refused")
+    payment = only(world)
+    assert payment.status is PaymentStatus.FAILED
+    assert payment.provider_token == REDACTED_TOKEN
+    assert world.db.committed.attempts == []  # never sent to the provider
+    assert "4111" not in repr(world.db.committed)
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    assert any(line["event"].startswith("provider token refused") for line in lines), lines
+    assert not looks_like_pan(json_logs.getvalue())
+    assert "1111" not in json_logs.getvalue()
+
+
+async def test_a_provider_token_is_stored_as_it_came(world: World) -> None:
+    event = order(payment={"provider_token": "tok_mastercard_4242"})
+    await world.db.run(placed(world, event))
+    assert only(world).provider_token == "tok_mastercard_4242"
 
 
 # --- retries: one payment, one reference, one refund at the provider --------------------------

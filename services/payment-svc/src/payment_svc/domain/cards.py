@@ -3,7 +3,8 @@
 A request body is refused when any value, at any depth, contains something that looks like a card
 number (13 to 19 digits, optionally grouped by spaces or dashes, not glued to letters, passing
 the Luhn check), or when a key names card data (card_number, pan, cvv, ...), whatever its value.
-The caller learns which field, never the value; nothing of the body is logged.
+The caller learns which field, never the value (a key that is itself a card number is reported
+as `<card number>`); nothing of the body is logged.
 
 Numeric identifiers of 13 to 19 digits that happen to pass the Luhn check (one in ten does) are
 refused too: send such identifiers with a letter attached (e.g. "L2025112800001234").
@@ -15,6 +16,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+#: What is stored instead of a provider token that turned out to be card data.
+REDACTED_TOKEN: Final = "redacted:card_data"
+
+#: How a key that is itself a card number is named in the path reported.
+PAN_KEY: Final = "<card number>"
 #: Keys that name card data, compared lower-cased without `_`, `-` or spaces.
 SENSITIVE_KEYS: Final = frozenset(
     {
@@ -79,8 +85,10 @@ def find_card_data(value: object, path: str = "") -> str | None:
     """The path of the first field of `value` (parsed JSON) that carries card data, or None."""
     if isinstance(value, Mapping):
         for key, item in value.items():
+            if looks_like_pan(str(key)):
+                return _join(path, PAN_KEY)  # the key itself is card data: never repeat it
             where = _join(path, str(key))
-            if _sensitive_key(str(key)) or looks_like_pan(str(key)):
+            if _sensitive_key(str(key)):
                 return where
             found = find_card_data(item, where)
             if found is not None:

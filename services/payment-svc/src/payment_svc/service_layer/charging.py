@@ -5,7 +5,9 @@ webhook; a bank wire when its funds arrive on a statement. Declines are business
 they end in PaymentFailed, never in an exception.
 
 The payment's id is derived from its order (`domain.idempotency`), so a handler run again after
-a failure asks the provider about the same payment under the same reference.
+a failure asks the provider about the same payment under the same reference. A provider token
+that looks like a card number is never stored, logged or sent anywhere: the payment is stored
+with a redacted token and fails with the code `card_data_refused`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 import structlog
 
 from payment_svc.domain import idempotency
+from payment_svc.domain.cards import REDACTED_TOKEN, looks_like_pan
 from payment_svc.domain.errors import FeesExceedAmount
 from payment_svc.domain.fees import NoFeeRule
 from payment_svc.domain.fx import NoRate
@@ -35,18 +38,24 @@ from xborder_events.orders import OrderPlaced
 log = structlog.get_logger(__name__)
 
 
+def carries_card_data(event: OrderPlaced) -> bool:
+    """Whether the order's provider token looks like a card number (not a provider's token)."""
+    return looks_like_pan(event.payment.provider_token)
+
+
 def new_payment(event: OrderPlaced, svc: Services, *, at: datetime) -> Payment:
-    """A pending payment of the order's grand total; its id is the order's payment id (the
-    same on every try)."""
+    """A pending payment of the order's grand total, with the token redacted if it is card
+    data; its id is the order's payment id (the same on every try)."""
     totals = event.totals
     duties = totals.duties_and_taxes.amount if totals.duties_and_taxes else ZERO
+    token = REDACTED_TOKEN if carries_card_data(event) else event.payment.provider_token
     return Payment(
         id=idempotency.payment_id(event.order_id),
         order_id=event.order_id,
         merchant_id=event.merchant_id,
         method=event.payment.method,
         provider=event.payment.provider,
-        provider_token=event.payment.provider_token,
+        provider_token=token,
         currency=event.currency,
         amount=totals.grand_total.amount,
         breakdown=Breakdown(
@@ -89,6 +98,21 @@ async def on_order_placed(tx: Tx, event: OrderPlaced, svc: Services) -> None:
     payment = new_payment(event, svc, at=now)
     if not await payments.add(payment):
         log.info("order already has a payment", order_id=str(event.order_id))
+        return
+    if carries_card_data(event):
+        log.warning(
+            "provider token refused: it looks like a card number",
+            order_id=str(event.order_id),
+            payment_id=str(payment.id),
+        )
+        failure = Failure(
+            stage="authorization",
+            reason="declined",
+            code="card_data_refused",
+            detail="the provider token looks like a card number; xborder never takes card "
+            "data: send the payment provider's token instead",
+        )
+        await fail(tx, svc, payment, failure, at=now)
         return
     problems = _order_problems(event)
     if problems:

@@ -2,18 +2,21 @@
 
 A router-level dependency: it runs before the route's own dependencies (an idempotency key is
 not even claimed) and before the body is validated. The body is never logged, and the answer
-names the field, never its value.
+names the field, never its value. The refusal is logged (a warning) with the field and the
+route's template, never the body or the request's own path.
 """
 
 from __future__ import annotations
 
 import json
 
+import structlog
 from fastapi import Request
 
 from payment_svc.domain.cards import find_card_data
 from xborder_platform.http.problems import HTTPProblem
 
+log = structlog.get_logger(__name__)
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -45,4 +48,6 @@ async def refuse_card_data(request: Request) -> None:
         return  # not JSON: the route's own validation answers it
     field = find_card_data(parsed)
     if field is not None:
+        route = getattr(request.scope.get("route"), "path", None)
+        log.warning("request refused: its body carries card data", field=field, route=route)
         raise CardDataRefused(field)
