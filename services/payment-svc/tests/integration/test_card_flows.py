@@ -44,6 +44,7 @@ async def test_a_card_is_authorized_then_settled_in_the_merchants_currency(
     assert [a["operation"] for a in payment["attempts"]] == ["authorize", "capture"]
 
 
+@pytest.mark.parametrize("method", ["card", "international_card"])
 @pytest.mark.parametrize(
     ("token", "reason", "code"),
     [
@@ -54,16 +55,16 @@ async def test_a_card_is_authorized_then_settled_in_the_merchants_currency(
     ],
 )
 async def test_declined_cards_fail_with_a_reason_code(
-    service: Any, placed: Any, token: str, reason: str, code: str
+    service: Any, placed: Any, method: str, token: str, reason: str, code: str
 ) -> None:
-    order = placed(token=token)
+    order = placed(method=method, token=token)
     await service.publish(order)
     names = await service.recorder.wait_for(order.order_id, "PaymentFailed")
     assert names == ["PaymentFailed"]
     (failed,) = service.recorder.of(order.order_id, PaymentFailed)
     assert (failed.stage, failed.reason, failed.provider_code) == ("authorization", reason, code)
     payment = await service.payment_of(order.order_id)
-    assert payment["status"] == "failed"
+    assert (payment["method"], payment["status"]) == (method, "failed")
     assert payment["failure"]["reason"] == reason
 
 

@@ -238,9 +238,20 @@ async def test_the_reconciliation_of_the_day_balances(service: Any, placed: Any)
     ).status_code == 403
 
 
-async def test_the_database_refuses_to_change_or_unbalance_the_ledger(service: Any) -> None:
+async def test_the_database_refuses_to_change_or_unbalance_the_ledger(
+    service: Any, placed: Any
+) -> None:
+    await _settled(service, placed)  # entries to lose
     engine = service.app.state.engine
-    for statement in ("UPDATE ledger_entries SET amount = 0", "DELETE FROM ledger_entries"):
+    statements = (
+        "UPDATE ledger_entries SET amount = 0",
+        "DELETE FROM ledger_entries",
+        "TRUNCATE ledger_entries",
+    )
+    async with engine.connect() as conn:
+        before = await conn.scalar(text("SELECT count(*) FROM ledger_entries"))
+    assert before > 0
+    for statement in statements:
         with pytest.raises(exc.DBAPIError, match="never updated or deleted"):
             async with engine.begin() as conn:
                 await conn.execute(text(statement))
@@ -253,6 +264,8 @@ async def test_the_database_refuses_to_change_or_unbalance_the_ledger(service: A
                 ),
                 {"t": uuid.uuid4()},
             )
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM ledger_entries")) == before
 
 
 async def test_payments_are_listed_per_order_and_merchant(service: Any, placed: Any) -> None:
