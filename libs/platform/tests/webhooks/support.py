@@ -16,13 +16,15 @@ from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from xborder_platform.http.auth import ApiKeyAuthenticator, issue_api_key
+from xborder_platform.http.idempotency_routes import install_idempotency
 from xborder_platform.http.problems import install_problem_handlers
-from xborder_platform.http.tables import api_keys_table
+from xborder_platform.http.tables import api_keys_table, idempotency_table
 from xborder_platform.webhooks import WebhookSettings, enqueue_deliveries, webhook_router
 from xborder_platform.webhooks.tables import webhook_tables
 
 metadata = MetaData()
 api_keys_table(metadata)
+idempotency = idempotency_table(metadata)
 tables = webhook_tables(metadata)
 endpoints, deliveries, attempts = tables
 
@@ -47,7 +49,7 @@ def fast_settings(**overrides: Any) -> WebhookSettings:
 
 
 async def webhook_engine(new_database: Callable[..., Any]) -> AsyncEngine:
-    """An engine on a fresh database holding the api_keys and webhook tables."""
+    """An engine on a fresh database holding the api_keys, idempotency and webhook tables."""
     engine = create_async_engine(await new_database())
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
@@ -55,20 +57,33 @@ async def webhook_engine(new_database: Callable[..., Any]) -> AsyncEngine:
 
 
 def build_app(engine: AsyncEngine, settings: WebhookSettings) -> FastAPI:
-    """A minimal service app serving the webhook routes."""
+    """A minimal service app serving the webhook routes (with the platform's idempotency keys,
+    as every service app has them)."""
     app = FastAPI()
     install_problem_handlers(app)
+    install_idempotency(app)
     app.state.engine = engine
     app.state.api_keys = ApiKeyAuthenticator.for_engine(engine, cache_ttl_s=0)
     app.include_router(webhook_router(event_types=EVENT_TYPES, settings=settings))
     return app
 
 
-def client_for(app: FastAPI, key: str | None = None) -> httpx.AsyncClient:
-    """An in-process client of `app`, sending `key` as its API key."""
+async def _fresh_idempotency_key(request: httpx.Request) -> None:
+    if request.method == "POST" and "idempotency-key" not in request.headers:
+        request.headers["Idempotency-Key"] = str(uuid.uuid4())
+
+
+def client_for(
+    app: FastAPI, key: str | None = None, *, idempotency_keys: bool = True
+) -> httpx.AsyncClient:
+    """An in-process client of `app`, sending `key` as its API key and, unless told not to, a
+    new Idempotency-Key with each POST that has none."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers)
+    hooks = {"request": [_fresh_idempotency_key]} if idempotency_keys else {}
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://svc", headers=headers, event_hooks=hooks
+    )
 
 
 async def issue(engine: AsyncEngine, role: str, merchant_id: str | None = None) -> str:

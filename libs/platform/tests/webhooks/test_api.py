@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -240,6 +241,70 @@ async def test_secrets_are_encrypted_at_rest_when_keys_are_set(engine: AsyncEngi
     box = SecretBox(keys)
     assert box.open(row.secret) == rotated["secret"]
     assert box.open(row.previous_secret) == made["secret"]
+
+
+async def test_registering_needs_an_idempotency_key(engine: AsyncEngine) -> None:
+    app = build_app(engine, fast_settings())
+    key = await issue(engine, "storefront", "m-1")
+    async with client_for(app, key, idempotency_keys=False) as client:
+        answer = await client.post(BASE, json=endpoint_body())
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["type"].endswith("/idempotency-key-missing")
+    assert "Idempotency-Key" in answer.json()["detail"]
+    assert await count(engine, endpoints) == 0
+
+
+async def test_a_retried_registration_answers_the_first_endpoint_and_its_secret_again(
+    engine: AsyncEngine,
+) -> None:
+    keys = (Fernet.generate_key().decode(),)
+    app = build_app(engine, fast_settings(secret_keys=keys))
+    key = await issue(engine, "storefront", "m-1")
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    async with client_for(app, key) as client:
+        first = await client.post(BASE, json=endpoint_body(), headers=headers)
+        again = await client.post(BASE, json=endpoint_body(), headers=headers)
+        other = await client.post(BASE, json=endpoint_body(description="x"), headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.headers["location"] == f"{BASE}/{first.json()['id']}"
+    assert "idempotent-replayed" not in first.headers
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()  # the same endpoint, and the secret shown once more
+    assert again.headers["location"] == first.headers["location"]
+    assert other.status_code == 422
+    assert other.headers["content-type"] == PROBLEM
+    assert await count(engine, endpoints) == 1
+    # The answer kept for retries holds the secret sealed, as the endpoint row does.
+    async with engine.connect() as conn:
+        (kept,) = (await conn.scalars(text("SELECT response_body FROM idempotency_keys"))).all()
+    stored = json.loads(kept)
+    assert stored["id"] == first.json()["id"]
+    assert stored["secret"] != first.json()["secret"]
+    assert first.json()["secret"] not in kept.decode()
+    assert SecretBox(keys).open(stored["secret"]) == first.json()["secret"]
+
+
+async def test_a_refused_registration_leaves_its_idempotency_key_unused(
+    engine: AsyncEngine,
+) -> None:
+    app = build_app(engine, fast_settings(allow_list=(), max_endpoints_per_merchant=1))
+    key = await issue(engine, "storefront", "m-1")
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    async with client_for(app, key) as client:
+        bad = await client.post(BASE, json=endpoint_body(url="http://x.example/"), headers=headers)
+        good = await client.post(BASE, json=endpoint_body(), headers=headers)
+        over = {"Idempotency-Key": str(uuid.uuid4())}
+        too_many = await client.post(BASE, json=endpoint_body(), headers=over)
+        assert too_many.status_code == 409
+        assert (await client.delete(f"{BASE}/{good.json()['id']}")).status_code == 204
+        retried = await client.post(BASE, json=endpoint_body(), headers=over)
+    assert bad.status_code == 422
+    assert good.status_code == 201, good.text
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    assert await count(engine, endpoints) == 1
 
 
 async def test_the_migration_steps_match_the_declarations(new_database) -> None:

@@ -88,7 +88,7 @@ async def test_an_orders_lifecycle_reaches_the_merchants_endpoint_signed_and_in_
         created = await running.client.post(
             "/v1/webhook-endpoints",
             json={"url": url, "event_types": WANTED},
-            headers=running.auth("m-3"),
+            headers={**running.auth("m-3"), "Idempotency-Key": str(uuid.uuid4())},
         )
         assert created.status_code == 201, created.text
         secret = created.json()["secret"]
@@ -186,3 +186,26 @@ async def test_a_receiver_failing_three_times_gets_the_delivery_once_after_four_
     assert [a["status_code"] for a in delivery["attempts"]] == [500, 500, 500, 200]
     assert [a["error"] for a in delivery["attempts"]] == ["HTTP 500"] * 3 + [None]
     assert delivery["next_attempt_at"] is None
+
+
+async def test_registering_an_endpoint_takes_an_idempotency_key(running: Running) -> None:
+    """Without one: 400; retried with one: the first endpoint (and secret) again, nothing new."""
+    body = {"url": "https://hooks.example.com/xborder", "event_types": ["order.placed"]}
+    missing = await running.client.post(
+        "/v1/webhook-endpoints", json=body, headers=running.auth("m-1")
+    )
+    assert missing.status_code == 400
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["type"].endswith("/idempotency-key-missing")
+    headers = {**running.auth("m-1"), "Idempotency-Key": str(uuid.uuid4())}
+    first = await running.client.post("/v1/webhook-endpoints", json=body, headers=headers)
+    again = await running.client.post("/v1/webhook-endpoints", json=body, headers=headers)
+    listed = await running.client.get("/v1/webhook-endpoints", headers=running.auth("m-1"))
+    await running.client.delete(
+        f"/v1/webhook-endpoints/{first.json()['id']}", headers=running.auth("m-1")
+    )
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert [e["id"] for e in listed.json()["items"]] == [first.json()["id"]]

@@ -7,6 +7,7 @@ Another merchant's endpoint or delivery answers 404, as if it did not exist.
 # No `from __future__ import annotations`: FastAPI reads the annotations of the routes built in
 # `webhook_router`, and one of them names a local alias, which only works when evaluated.
 
+import json
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import timedelta
@@ -15,11 +16,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from xborder_platform.errors import Conflict, NotFound
 from xborder_platform.http.auth import Principal, ensure_merchant, require_api_key
+from xborder_platform.http.idempotency import IdempotencyKey, IdempotencyStore, StoredResponse
+from xborder_platform.http.idempotency_routes import idempotency_key, idempotency_store
 from xborder_platform.http.openapi import problem_responses
 from xborder_platform.webhooks import store
 from xborder_platform.webhooks.destinations import DestinationPolicy, DestinationRefused
@@ -39,6 +43,8 @@ from xborder_platform.webhooks.signing import SecretBox, generate_secret
 ApiKey = Annotated[Principal, Depends(require_api_key("storefront", "operator"))]
 Cursor = Annotated[str | None, Query(max_length=512, description="From next_cursor.")]
 Limit = Annotated[int, Query(ge=1, le=200)]
+IdemKey = Annotated[IdempotencyKey, Depends(idempotency_key)]
+IdemStore = Annotated[IdempotencyStore, Depends(idempotency_store)]
 
 
 def _invalid(loc: tuple[str, ...], msg: str, kind: str = "value_error") -> RequestValidationError:
@@ -71,6 +77,28 @@ async def _owned(conn: AsyncConnection, principal: Principal, endpoint_id: uuid.
     if row is None:
         raise NotFound("No such webhook endpoint.", endpoint_id=str(endpoint_id))
     return row
+
+
+def _kept(response: JSONResponse, *, sealed_secret: str) -> StoredResponse:
+    """The answer to keep for replays: the secret in it sealed as the endpoint's is at rest."""
+    body = json.loads(bytes(response.body))
+    body["secret"] = sealed_secret
+    return _with_body(StoredResponse.of(response), body)
+
+
+def _unsealed(stored: StoredResponse, box: SecretBox) -> Response:
+    """A kept answer replayed: the same as the first, its secret opened again."""
+    body = json.loads(stored.body)
+    if isinstance(body, dict) and isinstance(body.get("secret"), str):
+        body["secret"] = box.open(body["secret"])
+    return _with_body(stored, body).to_response()
+
+
+def _with_body(stored: StoredResponse, body: object) -> StoredResponse:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = [(k, v) for k, v in stored.headers if k.lower() != "content-length"]
+    headers.append(("content-length", str(len(content))))
+    return StoredResponse(status=stored.status, headers=tuple(headers), body=content)
 
 
 def webhook_router(
@@ -113,21 +141,34 @@ def webhook_router(
         status_code=201,
         response_model=EndpointCreated,
         summary="Register a webhook endpoint; its signing secret is shown this once",
-        responses=problem_responses(401, 403, 409, 422),
+        responses=problem_responses(400, 401, 403, 409, 422),
     )
     async def create(
-        body: EndpointIn, principal: ApiKey, engine: Engine, config: Settings
-    ) -> EndpointCreated:
+        body: EndpointIn,
+        principal: ApiKey,
+        key: IdemKey,
+        idem: IdemStore,
+        engine: Engine,
+        config: Settings,
+    ) -> Response:
+        """Needs an `Idempotency-Key`: a retry with the same key and body gets the first answer
+        again, secret included (kept sealed like the endpoint's own until the key expires),
+        and registers nothing more; the same key with another body gets 422."""
         merchant_id = _merchant_for(principal, body.merchant_id, where="body")
         check(body.url, body.event_types, config)
-        secret = generate_secret()
+        box = SecretBox(config.secret_keys)
         async with engine.begin() as conn:
+            replay = await idem.begin(conn, scope=principal.scope, key=key)
+            if replay is not None:
+                return _unsealed(replay, box)
             # A soft limit: two concurrent registrations may pass it by one.
             count = await store.count_endpoints(conn, merchant_id=merchant_id)
             if count >= config.max_endpoints_per_merchant:
                 raise Conflict(
                     f"A merchant may have at most {config.max_endpoints_per_merchant} endpoints."
                 )
+            secret = generate_secret()
+            sealed = box.seal(secret)
             row = await store.insert_endpoint(
                 conn,
                 merchant_id=merchant_id,
@@ -135,9 +176,18 @@ def webhook_router(
                 event_types=body.event_types,
                 description=body.description,
                 enabled=body.enabled,
-                sealed_secret=SecretBox(config.secret_keys).seal(secret),
+                sealed_secret=sealed,
             )
-        return EndpointCreated(**EndpointOut.of(row).model_dump(), secret=secret)
+            created = EndpointCreated(**EndpointOut.of(row).model_dump(), secret=secret)
+            response = JSONResponse(created.model_dump(mode="json"), status_code=201)
+            response.headers["Location"] = f"{prefix}/{row.id}"
+            await idem.complete(
+                conn,
+                scope=principal.scope,
+                key=key,
+                response=_kept(response, sealed_secret=sealed),
+            )
+        return response
 
     @router.get(
         "",
