@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from types import SimpleNamespace
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 from aiokafka.structs import ConsumerRecord
+from sqlalchemy import MetaData
 from sqlalchemy import exc as sa_exc
 
 from xborder_events import kafka_headers
@@ -17,7 +20,9 @@ from xborder_platform.messaging import dead_letters
 from xborder_platform.messaging.consumer import ConsumerSpec, _is_infrastructure
 from xborder_platform.messaging.housekeeping import PeriodicPurge
 from xborder_platform.messaging.outbox import OutboxRow
+from xborder_platform.messaging.relay import OutboxRelay
 from xborder_platform.messaging.runtime import in_namespace
+from xborder_platform.messaging.tables import outbox_table
 from xborder_platform.messaging.topics import TopicNamespace
 from xborder_platform.uow import Emitter
 
@@ -130,3 +135,53 @@ def test_a_failing_purge_does_not_stop_the_others() -> None:
 
     purger = PeriodicPurge([("a", removed_three), ("b", broken)], interval_s=60)
     assert asyncio.run(purger.run_once()) == {"a": 3, "b": -1}
+
+
+class PartlyDownProducer:
+    """A producer whose sends to key `b"down"` fail (a partition whose leader is away)."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, topic: str, *, value: bytes, key: bytes, headers: object) -> object:
+        self.sent.append(key)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        if key == b"down":
+            future.set_exception(KafkaTimeoutError("leader not available"))
+        else:
+            future.set_result(object())
+        return future
+
+
+def outbox_row(seq: int, key: str) -> SimpleNamespace:
+    return SimpleNamespace(seq=seq, topic="t", aggregateid=key, payload={}, headers={})
+
+
+def test_a_failed_partition_holds_back_its_keys_only() -> None:
+    """Rows of healthy keys acknowledged after a failure are done (not sent twice); the failed
+    key's later rows wait, so the key is sent again in order."""
+    producer = PartlyDownProducer()
+    relay = OutboxRelay(
+        None,  # type: ignore[arg-type]  # _send touches no database
+        outbox_table(MetaData()),
+        bootstrap_servers="unused:1",
+        client_id="t",
+        producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
+    )
+    rows = [
+        outbox_row(1, "a"),
+        outbox_row(2, "down"),
+        outbox_row(3, "a"),
+        outbox_row(4, "down"),
+        outbox_row(5, "c"),
+    ]
+    done, error = asyncio.run(relay._send(rows))
+    assert producer.sent == [b"a", b"down", b"a", b"down", b"c"]
+    assert done == [1, 3, 5]
+    assert isinstance(error, KafkaTimeoutError)

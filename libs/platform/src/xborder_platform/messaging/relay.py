@@ -6,9 +6,10 @@ publishes a slot's rows only while it holds that slot's transaction-scoped advis
 at once: they share the slots and never publish one key concurrently.
 
 Delivery: a batch is sent without waiting per message, then its acknowledgements (acks=all) are
-awaited in row order; only the rows before the first failure are marked published, and the rest
-are sent again after a backoff. A crash after the send and before the mark publishes a row twice:
-consumers absorb that with their inbox.
+awaited; an acknowledged row is marked published unless an earlier row of its key failed, and the
+rest are sent again after a backoff. A crash after the send and before the mark publishes a row
+twice, and so does an acknowledgement lost on the way back (the producer is not idempotent, since
+not every Kafka-protocol broker supports that): consumers absorb both with their inbox.
 
 Wake-ups: writers `NOTIFY` at commit; the relay also polls, since notifications are a hint only.
 """
@@ -207,13 +208,14 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            acked, error = await self._send(rows)
-            if acked:
+            done, error = await self._send(rows)
+            acked = len(done)
+            if done:
                 await conn.execute(
                     update(outbox)
                     .where(outbox.c.seq.in_(bindparam("seqs", expanding=True)))
                     .values(published_at=func.now()),
-                    {"seqs": [row.seq for row in rows[:acked]]},
+                    {"seqs": done},
                 )
         self.published += acked
         if self._metrics is not None:
@@ -224,8 +226,14 @@ class OutboxRelay:
             ) from error
         return acked
 
-    async def _send(self, rows: Sequence[Any]) -> tuple[int, BaseException | None]:
-        """Send `rows` as one batch; return how many leading rows were acknowledged."""
+    async def _send(self, rows: Sequence[Any]) -> tuple[list[int], BaseException | None]:
+        """Send `rows` as one batch; return the seqs that may be marked published.
+
+        A row counts when it was acknowledged and no earlier row of its key in the batch failed
+        (that one is sent again first, and this one after it, so the key stays in order). Rows
+        of other keys acknowledged after a failure count too: a partition whose leader is away
+        does not make the healthy partitions' rows go out twice.
+        """
         producer = await self._ensure_producer()
         futures: list[asyncio.Future[Any]] = []
         error: BaseException | None = None
@@ -254,13 +262,18 @@ class OutboxRelay:
                 error = exc
                 break
         results = await asyncio.gather(*futures, return_exceptions=True)
-        acked = 0
-        for result in results:
-            if isinstance(result, BaseException):
-                error = result
-                break
-            acked += 1
-        return acked, error
+        done: list[int] = []
+        failed_keys: set[str] = set()
+        for index, row in enumerate(rows):
+            sent = index < len(results)  # the rows after a failed send() were not sent at all
+            if sent and not isinstance(results[index], BaseException):
+                if row.aggregateid not in failed_keys:
+                    done.append(row.seq)
+                continue
+            failed_keys.add(row.aggregateid)
+            if sent and error is None:
+                error = results[index]
+        return done, error
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
