@@ -150,8 +150,9 @@ class Receiver:
     """A minimal HTTP/1.1 server on loopback answering statuses from `script`, then `default`.
 
     `down` makes it drop every connection without an answer; `hang` makes it never answer;
-    `answer_bytes` pads each answer's body to that size; `endless` streams an answer body that
-    never ends (until the client hangs up), counting the bytes it got out in `sent_bytes`.
+    `answer_bytes` pads each answer's body to that size; `status_for(body)`, when it returns a
+    status, answers that instead (and takes nothing from `script`); `endless` streams an answer
+    body that never ends (until the client hangs up), counting the bytes sent in `sent_bytes`.
     """
 
     script: list[int] = field(default_factory=list)
@@ -160,6 +161,7 @@ class Receiver:
     down: bool = False
     hang: bool = False
     answer_bytes: int = 2
+    status_for: Callable[[bytes], int | None] | None = None
     endless: bool = False
     sent_bytes: int = 0
     hung_up: asyncio.Event = field(default_factory=asyncio.Event)
@@ -207,7 +209,9 @@ class Receiver:
             if self.hang:
                 await self._release.wait()
                 return
-            status = self.script.pop(0) if self.script else self.default
+            status = self.status_for(request[2]) if self.status_for else None
+            if status is None:
+                status = self.script.pop(0) if self.script else self.default
             self.requests.append(Received(*request, status=status))
             if self.endless:
                 await self._stream_forever(writer, status)

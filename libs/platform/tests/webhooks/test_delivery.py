@@ -86,13 +86,19 @@ async def test_deliveries_arrive_signed_and_in_order_with_two_senders(
         await eventually(lambda: len(receiver.requests) >= 12)
         await asyncio.sleep(0.2)  # nothing more comes
     assert len(receiver.requests) == 12  # each exactly once, though two senders ran
-    assert [r.headers["webhook-id"] for r in receiver.requests] == [str(e) for e in events]
-    for n, received in enumerate(receiver.requests):
+    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(map(str, events))
+    by_order: dict[str, list[int]] = {}
+    for received in receiver.requests:
         body = verify(endpoint["secret"], received)
         assert body["type"] == "order.status_changed"
+        n = body["data"]["n"]
         assert body["data"] == {"order_id": f"o-{n % 3}", "n": n}
+        assert received.headers["webhook-id"] == str(events[n])
         assert received.headers["content-type"] == "application/json"
         assert received.path == "/hook"
+        by_order.setdefault(body["data"]["order_id"], []).append(n)
+    # Each order's deliveries arrive in the order they were queued.
+    assert by_order == {f"o-{k}": list(range(k, 12, 3)) for k in range(3)}
     async with client:
         page = (await client.get(f"{BASE}/{endpoint['id']}/deliveries")).json()
     assert [item["status"] for item in page["items"]] == ["delivered"] * 12
@@ -400,3 +406,40 @@ async def test_redelivering_a_later_delivery_sends_the_earlier_pending_ones_firs
     ]
     assert [json.loads(r.body)["data"]["n"] for r in receiver.accepted] == [0, 1, 2]
     assert {item["status"] for item in items} == {"delivered"}
+
+
+async def test_one_orders_failing_delivery_holds_back_only_that_orders_later_ones(
+    engine: AsyncEngine,
+) -> None:
+    """Ordering is per order: a delivery about one order failing (and waiting an hour for its
+    retry) keeps that order's later deliveries waiting, not another order's."""
+    receiver = await Receiver.started(status_for=lambda body: 500 if b"o-stuck" in body else None)
+    settings = fast_settings(retry_schedule_s=(3_600.0,), time_scale=1.0)
+    endpoint, client = await register(engine, settings, receiver.url())
+    stuck = await enqueue(engine, order_id="o-stuck", payload={"order_id": "o-stuck", "n": 0})
+    sender = WebhookSender(engine, settings=settings)
+    assert await sender.run_once() == 1  # the 500: next try in an hour
+    behind = await enqueue(engine, order_id="o-stuck", payload={"order_id": "o-stuck", "n": 1})
+    others = [
+        await enqueue(engine, order_id="o-fine", payload={"order_id": "o-fine", "n": n})
+        for n in range(3)
+    ]
+    async with running(sender):
+        await eventually(lambda: len(receiver.accepted) >= 3)
+        await asyncio.sleep(0.3)  # nothing more comes
+    await receiver.close()
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [str(stuck)] + [
+        str(e) for e in others
+    ]
+    async with client:
+        items = (await client.get(f"{BASE}/{endpoint['id']}/deliveries")).json()["items"]
+        state = (await client.get(f"{BASE}/{endpoint['id']}")).json()
+    by_event = {item["event_id"]: item for item in items}
+    assert (by_event[str(stuck)]["status"], by_event[str(stuck)]["attempt_count"]) == ("pending", 1)
+    assert (by_event[str(behind)]["status"], by_event[str(behind)]["attempt_count"]) == (
+        "pending",
+        0,
+    )
+    assert all(by_event[str(e)]["status"] == "delivered" for e in others)
+    assert state["enabled"] is True
+    assert state["failing_since"] is None  # the other order's successes ended the failing run

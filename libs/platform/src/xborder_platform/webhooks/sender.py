@@ -1,15 +1,17 @@
-"""The webhook sender: a background task that delivers pending deliveries, in order per endpoint.
+"""The webhook sender: a background task that delivers pending deliveries, in order per order.
 
-Each endpoint's deliveries go out one at a time in `seq` order: the next is sent only once the
-one before it succeeded, however long that takes; a failing delivery is retried on the schedule
-of `WebhookSettings` for as long as its endpoint is enabled. An endpoint that keeps failing for
-`disable_after_s` is disabled; its pending deliveries stay, to be sent when it is enabled again.
+A lane is one order's deliveries to one endpoint. A lane's deliveries go out one at a time in
+`seq` order: the next is sent only once the one before it succeeded, however long that takes; a
+failing delivery is retried on the schedule of `WebhookSettings` for as long as its endpoint is
+enabled, and holds back only its own order's later deliveries, not other orders'. An endpoint
+that keeps failing, without a single success, for `disable_after_s` is disabled; its pending
+deliveries stay, to be sent when it is enabled again.
 
-An attempt runs in one transaction holding the endpoint's advisory lock: any number of senders
-(processes) can run, and never send one endpoint's deliveries concurrently. A crash after the
+An attempt runs in one transaction holding the lane's advisory lock: any number of senders
+(processes) can run, and never send one lane's deliveries concurrently. A crash after the
 receiver answered and before the commit sends that delivery again: at least once, like every
-webhook (receivers deduplicate on `webhook-id`). Deliveries of different endpoints go out
-concurrently, `concurrency` at a time per process.
+webhook (receivers deduplicate on `webhook-id`). Different lanes, of one endpoint or several,
+go out concurrently, `concurrency` at a time per process.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import contextlib
 import functools
 import ssl
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ from xborder_platform.webhooks.settings import WebhookSettings
 
 log = structlog.get_logger(__name__)
 
-#: Deliveries one endpoint may send in a row before its slot goes back to the pool.
+#: Deliveries one lane may send in a row before its slot goes back to the pool.
 _BURST = 50
 _PURGE_INTERVAL_S = 600.0
 
@@ -83,7 +84,7 @@ class WebhookSender:
         self._metrics = metrics
         self._disable_after = timedelta(seconds=settings.disable_after_s)
         self._task: asyncio.Task[None] | None = None
-        self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._inflight: dict[sending.Lane, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._last_purge = 0.0
@@ -129,53 +130,54 @@ class WebhookSender:
         if free <= 0:
             return
         async with self._engine.connect() as conn:
-            due = await sending.due_endpoints(
+            due = await sending.due_lanes(
                 conn, now=_now(), limit=min(self._settings.batch_size, free + len(self._inflight))
             )
-        for endpoint_id in [e for e in due if e not in self._inflight][:free]:
-            task = asyncio.create_task(self._drain_logged(endpoint_id), name="webhook-delivery")
-            self._inflight[endpoint_id] = task
-            task.add_done_callback(functools.partial(self._done, endpoint_id))
+        for lane in [lane for lane in due if lane not in self._inflight][:free]:
+            task = asyncio.create_task(self._drain_logged(lane), name="webhook-delivery")
+            self._inflight[lane] = task
+            task.add_done_callback(functools.partial(self._done, lane))
 
-    def _done(self, endpoint_id: uuid.UUID, _: asyncio.Task[None]) -> None:
-        self._inflight.pop(endpoint_id, None)
+    def _done(self, lane: sending.Lane, _: asyncio.Task[None]) -> None:
+        self._inflight.pop(lane, None)
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Send what is due now, every endpoint once (tests, tools); return the attempts made."""
+        """Send what is due now, every lane once (tests, tools); return the attempts made."""
         before = self.attempts
         async with self._engine.connect() as conn:
-            due = await sending.due_endpoints(conn, now=_now(), limit=self._settings.batch_size)
+            due = await sending.due_lanes(conn, now=_now(), limit=self._settings.batch_size)
         limit = asyncio.Semaphore(self._settings.concurrency)
 
-        async def drain(endpoint_id: uuid.UUID) -> None:
+        async def drain(lane: sending.Lane) -> None:
             async with limit:
-                await self._drain_logged(endpoint_id)
+                await self._drain_logged(lane)
 
-        await asyncio.gather(*(drain(e) for e in due))
+        await asyncio.gather(*(drain(lane) for lane in due))
         return self.attempts - before
 
-    # -- one endpoint ------------------------------------------------------------------------
+    # -- one lane ----------------------------------------------------------------------------
 
-    async def _drain_logged(self, endpoint_id: uuid.UUID) -> None:
+    async def _drain_logged(self, lane: sending.Lane) -> None:
         try:
             for _ in range(_BURST):
-                if self._stopping.is_set() or not await self._attempt(endpoint_id):
+                if self._stopping.is_set() or not await self._attempt(lane):
                     return
         except Exception as exc:
             log.warning(
                 "webhook delivery failed to run",
-                endpoint_id=str(endpoint_id),
+                endpoint_id=str(lane.endpoint_id),
+                order_id=lane.order_id,
                 error=f"{type(exc).__name__}: {exc}",
             )
 
-    async def _attempt(self, endpoint_id: uuid.UUID) -> bool:
-        """Send the endpoint's oldest pending delivery if due; True when it was delivered."""
+    async def _attempt(self, lane: sending.Lane) -> bool:
+        """Send the lane's oldest pending delivery if due; True when it was delivered."""
         async with self._engine.connect() as conn, conn.begin():
-            if not await sending.lock_endpoint(conn, endpoint_id):
+            if not await sending.lock_lane(conn, lane):
                 return False  # another sender has it
-            endpoint = await store.get_endpoint(conn, endpoint_id, merchant_id=None)
-            delivery = await sending.head_delivery(conn, endpoint_id)
+            endpoint = await store.get_endpoint(conn, lane.endpoint_id, merchant_id=None)
+            delivery = await sending.head_delivery(conn, lane)
             if endpoint is None or not endpoint.enabled or delivery is None:
                 return False
             if delivery.next_attempt_at is None or delivery.next_attempt_at > _now():

@@ -1,4 +1,5 @@
-"""The sender's queries: which endpoints are due, the endpoint lock, attempts, purges.
+"""The sender's queries: which lanes (endpoint and order) are due, the lane lock, attempts,
+purges.
 
 Every function takes the sender's connection and never commits.
 """
@@ -6,6 +7,7 @@ Every function takes the sender's connection and never commits.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,40 +16,52 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from xborder_platform.webhooks.store import TABLES, D, E
 
-#: First half of the advisory lock key of an endpoint's sender ("xbwh").
+#: First half of the advisory lock key of a lane's sender ("xbwh").
 ENDPOINT_LOCK_CLASS = 0x78_62_77_68
 
 
-async def due_endpoints(conn: AsyncConnection, *, now: datetime, limit: int) -> list[uuid.UUID]:
-    """Enabled endpoints whose oldest pending delivery is due, most overdue first."""
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """One order's deliveries to one endpoint: they go out one at a time, in `seq` order."""
+
+    endpoint_id: uuid.UUID
+    order_id: str
+
+
+async def due_lanes(conn: AsyncConnection, *, now: datetime, limit: int) -> list[Lane]:
+    """Lanes of enabled endpoints whose oldest pending delivery is due, most overdue first."""
     heads = (
         select(func.min(D.seq).label("seq"))
         .where(D.status == "pending")
-        .group_by(D.endpoint_id)
+        .group_by(D.endpoint_id, D.order_id)
         .subquery()
     )
     query = (
-        select(D.endpoint_id)
+        select(D.endpoint_id, D.order_id)
         .join(heads, heads.c.seq == D.seq)
         .join(TABLES.endpoints, E.id == D.endpoint_id)
         .where(E.enabled, D.next_attempt_at <= now)
         .order_by(D.next_attempt_at)
         .limit(limit)
     )
-    return list(await conn.scalars(query))
+    return [Lane(row.endpoint_id, row.order_id) for row in await conn.execute(query)]
 
 
-async def lock_endpoint(conn: AsyncConnection, endpoint_id: uuid.UUID) -> bool:
-    """Take the endpoint's sender lock until the transaction ends; False if another has it."""
-    key = func.hashtext(literal(str(endpoint_id)))
+async def lock_lane(conn: AsyncConnection, lane: Lane) -> bool:
+    """Take the lane's sender lock until the transaction ends; False if another has it."""
+    key = func.hashtext(literal(f"{lane.endpoint_id}/{lane.order_id}"))
     return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(ENDPOINT_LOCK_CLASS, key))))
 
 
-async def head_delivery(conn: AsyncConnection, endpoint_id: uuid.UUID) -> Row[Any] | None:
-    """The endpoint's oldest pending delivery: the only one that may be sent."""
+async def head_delivery(conn: AsyncConnection, lane: Lane) -> Row[Any] | None:
+    """The lane's oldest pending delivery: the only one of the lane that may be sent."""
     query = (
         select(TABLES.deliveries)
-        .where(D.endpoint_id == endpoint_id, D.status == "pending")
+        .where(
+            D.endpoint_id == lane.endpoint_id,
+            D.order_id == lane.order_id,
+            D.status == "pending",
+        )
         .order_by(D.seq)
         .limit(1)
     )

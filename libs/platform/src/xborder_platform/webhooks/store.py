@@ -274,11 +274,17 @@ async def get_delivery(
 async def redeliver(conn: AsyncConnection, delivery: Row[Any]) -> Row[Any]:
     """Send the delivery again now (a delivered one too), with a fresh schedule.
 
-    The endpoint's pending deliveries before it become due as well: they go first.
+    The pending deliveries of its lane (the same order, to the same endpoint) before it become
+    due as well: they go first.
     """
     await conn.execute(
         update(TABLES.deliveries)
-        .where(D.endpoint_id == delivery.endpoint_id, D.status == "pending", D.seq < delivery.seq)
+        .where(
+            D.endpoint_id == delivery.endpoint_id,
+            D.order_id == delivery.order_id,
+            D.status == "pending",
+            D.seq < delivery.seq,
+        )
         .values(next_attempt_at=func.now(), retry_index=0)
     )
     statement = (
