@@ -19,6 +19,26 @@ def test_names_come_from_the_settings_classes(services):
     assert "SHIPPING_SANDBOX_ENABLED" not in order.env_names
 
 
+def test_nested_settings_have_their_names(services):
+    order = services["order-svc"]
+    assert {"ORDER_WEBHOOKS", "ORDER_WEBHOOKS__SECRET_KEYS"} <= order.env_names
+    assert order.unknown(["ORDER_WEBHOOKS__SECRET_KEY"]) == ["ORDER_WEBHOOKS__SECRET_KEY"]
+
+
+def test_nested_values_are_checked_by_the_settings_class(services):
+    order = services["order-svc"]
+    url = "postgresql://order_svc:placeholder-0123456789@db:5432/order_svc"
+
+    def check(keys: str) -> list[str]:
+        return order.invalid_values(
+            {"ORDER_DATABASE_URL": url, "ORDER_WEBHOOKS__SECRET_KEYS": keys}
+        )
+
+    assert check('["dqNPlmFveuhs3x_CWi2O1M_-OrBDoWjQztI3AaEbgsg="]') == []
+    assert check('["not-a-fernet-key"]')
+    assert check("not json")
+
+
 def test_unknown_names_are_reported(services):
     order = services["order-svc"]
     assert order.unknown(["ORDER_DATABSE_URL", "ORDER_PORT", "PYTHONUNBUFFERED"]) == [

@@ -3,6 +3,7 @@ breakage the checks exist for makes them fail."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 
 import pytest
@@ -115,12 +116,89 @@ def test_a_missing_configmap_fails(dev, get):
     assert any("ConfigMap 'order-svc-config-" in p for p in problems)
 
 
-def test_a_secret_the_docs_do_not_mention_fails(rendered, services, topics, tmp_path):
+def references(checks):
+    return next(c for c in checks if c.name.endswith("references"))
+
+
+def test_a_secret_store_the_docs_do_not_mention_fails(rendered, services, topics, tmp_path):
     docs = tmp_path / "deployment.md"
     docs.write_text("no secrets here")
     checks = manifests.object_checks("prod", rendered["prod"], services, topics, docs=docs)
-    references = next(c for c in checks if c.name.endswith("references"))
-    assert any("shipping-svc-secrets" in p for p in references.problems)
+    assert references(checks).problems == [
+        "ClusterSecretStore/xborder-secrets must be provided by the operator but deployment.md "
+        "does not say so"
+    ]
+
+
+def test_prod_reads_every_service_secret_from_the_store(rendered):
+    prod = rendered["prod"]
+    problems, external = policy.reference_problems(prod)
+    assert problems == []
+    assert external == {"ClusterSecretStore/xborder-secrets"}
+    targets = {o["spec"]["target"]["name"] for o in prod if o["kind"] == "ExternalSecret"}
+    read = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for o in policy.workloads(prod)
+        for c in policy.pod_spec(o)["containers"]
+        for e in c.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert read - targets == {f"{db}-db-app" for db in ("order", "payment", "shipping", "customs")}
+    assert {"order-svc-secrets", "payment-svc-secrets"} <= targets
+
+
+def test_a_secret_without_its_external_secret_must_be_created_and_documented(
+    rendered, get, services, topics, tmp_path
+):
+    prod = copy.deepcopy(rendered["prod"])
+    prod.remove(get(prod, "ExternalSecret", "shipping-svc-secrets"))
+    _problems, external = policy.reference_problems(prod)
+    assert "Secret/shipping-svc-secrets" in external
+    docs = tmp_path / "deployment.md"
+    docs.write_text("the ClusterSecretStore xborder-secrets")
+    checks = manifests.object_checks("prod", prod, services, topics, docs=docs)
+    assert references(checks).problems == [
+        "Secret/shipping-svc-secrets must be provided by the operator but deployment.md does "
+        "not say so"
+    ]
+
+
+def test_an_external_secret_without_the_key_a_container_reads_fails(rendered, get):
+    prod = copy.deepcopy(rendered["prod"])
+    get(prod, "ExternalSecret", "payment-svc-secrets")["spec"]["data"][0]["secretKey"] = "hmac"
+    problems, _external = policy.reference_problems(prod)
+    assert any(
+        "Deployment/payment-svc-api: PAYMENT_WEBHOOK_SECRET wants key 'webhook-secret' of "
+        "payment-svc-secrets, which has ['hmac']" in p
+        for p in problems
+    )
+
+
+def test_a_generated_secret_without_the_key_a_container_reads_fails(dev, get):
+    secret = get(dev, "Secret", "order-svc-secrets")
+    secret["data"] = {"keys": secret["data"].pop("webhook-secret-keys")}
+    problems, _external = policy.reference_problems(dev)
+    assert any("ORDER_WEBHOOKS__SECRET_KEYS wants key 'webhook-secret-keys'" in p for p in problems)
+
+
+def test_an_external_secret_on_a_missing_secret_store_fails(rendered, get):
+    prod = copy.deepcopy(rendered["prod"])
+    store = get(prod, "ExternalSecret", "order-svc-secrets")["spec"]["secretStoreRef"]
+    store["kind"] = "SecretStore"
+    problems, _external = policy.reference_problems(prod)
+    assert problems == [
+        "ExternalSecret/order-svc-secrets: SecretStore 'xborder-secrets' is not defined"
+    ]
+
+
+def test_a_broken_external_secret_fails_its_schema(rendered, get):
+    prod = copy.deepcopy(rendered["prod"])
+    spec = get(prod, "ExternalSecret", "customs-svc-secrets")["spec"]
+    spec["data"][0]["remoteRef"]["propery"] = spec["data"][0]["remoteRef"].pop("property")
+    spec["target"]["creationPolicy"] = "Always"
+    problems = kube.custom_problems(prod)
+    assert any("ExternalSecret/customs-svc-secrets" in p and "propery" in p for p in problems)
+    assert any("ExternalSecret/customs-svc-secrets" in p and "'Always'" in p for p in problems)
 
 
 def test_a_missing_topic_or_an_impossible_replication_fails(dev, get, topics):

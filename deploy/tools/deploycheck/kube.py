@@ -2,9 +2,9 @@
 
 Built-in kinds: the Kubernetes OpenAPI schemas bundled in kubernetes-validate, in strict mode
 (unknown fields fail), for the oldest and the newest Kubernetes we support. Custom resources
-(Strimzi, CloudNativePG, KEDA): their operators publish no schema package that installs offline,
-so they are checked against the minimal schemas in crd-schemas/ (the fields we use; unknown
-fields fail there too).
+(Strimzi, CloudNativePG, KEDA, External Secrets): their operators publish no schema package
+that installs offline, so they are checked against the minimal schemas in crd-schemas/ (the
+fields we use; unknown fields fail there too).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ CUSTOM_KINDS = {
     },
     "postgresql.cnpg.io/v1": {"Cluster": "postgresql.cnpg.io_v1_cluster.yaml"},
     "keda.sh/v1alpha1": {"ScaledObject": "keda.sh_v1alpha1_scaledobject.yaml"},
+    "external-secrets.io/v1": {"ExternalSecret": "external-secrets.io_v1_externalsecret.yaml"},
 }
 
 

@@ -29,7 +29,7 @@ def object_checks(
     except ModuleNotFoundError:
         schemas.skipped = "kubernetes-validate (which bundles the Kubernetes schemas) is missing"
     custom = Check(
-        f"{label}: custom resources (Strimzi, CloudNativePG, KEDA)",
+        f"{label}: custom resources (Strimzi, CloudNativePG, KEDA, External Secrets)",
         detail=f"{len(objs) - len(builtin)} objects against the minimal schemas in "
         "deploy/tools/deploycheck/crd-schemas: the published CRD schemas are not available offline",
         problems=kube.custom_problems(objs),
@@ -37,9 +37,9 @@ def object_checks(
     refs, external = policy.reference_problems(objs)
     documented = docs.read_text() if docs is not None and docs.exists() else ""
     refs += [
-        f"Secret {name!r} must be created by the operator but {docs.name} does not say so"
+        f"{name} must be provided by the operator but {docs.name} does not say so"
         for name in sorted(external)
-        if docs is not None and name not in documented
+        if docs is not None and name.split("/", 1)[1] not in documented
     ]
     return [
         schemas,
@@ -50,7 +50,7 @@ def object_checks(
         Check(
             f"{label}: references",
             refs,
-            f"secrets to create: {', '.join(sorted(external))}" if external else "all generated",
+            f"to provide: {', '.join(sorted(external))}" if external else "all generated",
         ),
         Check(f"{label}: topics", topology.topic_problems(objs, topics), f"{len(topics)} topics"),
         Check(f"{label}: worker autoscaling", topology.scaling_problems(objs), "KEDA on lag"),

@@ -156,16 +156,60 @@ def _name(obj: Obj) -> str:
     return str((obj.get("metadata") or {}).get("name", ""))
 
 
-def reference_problems(objs: list[Obj]) -> tuple[list[str], set[str]]:
-    """ConfigMaps that must be in the output, and the Secrets the operator must provide.
+def secret_sources(objs: list[Obj]) -> dict[str, set[str] | None]:
+    """The Secrets this output makes, by name, with their keys (None: not known here).
 
-    A Secret resolves when the overlay generates it or CloudNativePG creates it (`<cluster>-app`
-    of a Cluster in the output); any other is returned as external.
+    A Secret exists when the overlay generates it, when CloudNativePG creates it (`<cluster>-app`
+    of a Cluster in the output), or when an ExternalSecret in the output names it as its target
+    (the External Secrets Operator writes it from the secret store; its keys are the `data`
+    entries' `secretKey`, unknown when `dataFrom` or a template adds others).
     """
-    configmaps = {_name(o) for o in objs if o.get("kind") == "ConfigMap"}
-    secrets = {_name(o) for o in objs if o.get("kind") == "Secret"}
-    secrets |= {f"{_name(o)}-app" for o in objs if o.get("kind") == "Cluster"}
+    made: dict[str, set[str] | None] = {}
+    for obj in objs:
+        kind, spec = obj.get("kind"), obj.get("spec") or {}
+        if kind == "Secret":
+            made[_name(obj)] = set(obj.get("data") or {}) | set(obj.get("stringData") or {})
+        elif kind == "Cluster" and str(obj.get("apiVersion", "")).startswith("postgresql.cnpg.io/"):
+            made[f"{_name(obj)}-app"] = None
+        elif kind == "ExternalSecret":
+            target = spec.get("target") or {}
+            keys: set[str] | None = {str(d.get("secretKey")) for d in spec.get("data") or []}
+            if spec.get("dataFrom") or target.get("template"):
+                keys = None
+            made[str(target.get("name") or _name(obj))] = keys
+    return made
+
+
+def _store_problems(objs: list[Obj]) -> tuple[list[str], set[str]]:
+    """Each ExternalSecret reads a store: a SecretStore in the output, or a ClusterSecretStore,
+    which is cluster-wide and so the operator's to provide."""
     problems, external = [], set()
+    stores = {_name(o) for o in objs if o.get("kind") == "SecretStore"}
+    for obj in objs:
+        if obj.get("kind") != "ExternalSecret":
+            continue
+        spec = obj.get("spec") or {}
+        found = [spec.get("secretStoreRef")]
+        found += [(d.get("sourceRef") or {}).get("storeRef") for d in spec.get("data") or []]
+        refs: list[dict[str, Any]] = [r for r in found if r]
+        if not refs:
+            problems.append(f"{ref(obj)}: no secretStoreRef")
+        for store in refs:
+            kind, name = store.get("kind", "SecretStore"), store.get("name")
+            if kind == "ClusterSecretStore":
+                external.add(f"ClusterSecretStore/{name}")
+            elif name not in stores:
+                problems.append(f"{ref(obj)}: SecretStore {name!r} is not defined")
+    return problems, external
+
+
+def reference_problems(objs: list[Obj]) -> tuple[list[str], set[str]]:
+    """ConfigMaps that must be in the output, Secret keys that must exist, and what the
+    operator must provide: `Secret/<name>` for a Secret nothing here makes (see
+    `secret_sources`), `ClusterSecretStore/<name>` for a store an ExternalSecret reads."""
+    configmaps = {_name(o) for o in objs if o.get("kind") == "ConfigMap"}
+    secrets = secret_sources(objs)
+    problems, external = _store_problems(objs)
     for obj in workloads(objs):
         for c in _containers(obj):
             refs = [e.get("configMapRef") or {} for e in c.get("envFrom") or []]
@@ -176,6 +220,16 @@ def reference_problems(objs: list[Obj]) -> tuple[list[str], set[str]]:
                     problems.append(f"{ref(obj)}: ConfigMap {r.get('name')!r} is not defined")
             for e in c.get("env") or []:
                 secret = (e.get("valueFrom") or {}).get("secretKeyRef")
-                if secret and secret.get("name") not in secrets:
-                    external.add(str(secret.get("name")))
+                if not secret:
+                    continue
+                name, key = str(secret.get("name")), secret.get("key")
+                if name not in secrets:
+                    external.add(f"Secret/{name}")
+                    continue
+                keys = secrets[name]
+                if keys is not None and key not in keys and not secret.get("optional"):
+                    problems.append(
+                        f"{ref(obj)}: {e.get('name')} wants key {key!r} of {name}, "
+                        f"which has {sorted(keys)}"
+                    )
     return problems, external

@@ -6,7 +6,9 @@ read): a misspelt or stale name would be ignored silently by the service.
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, AliasPath, ValidationError
+from pydantic import AliasChoices, AliasPath, BaseModel, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, EnvSettingsSource
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsError
 
 REPO = Path(__file__).resolve().parents[3]
 #: Read by the Python runtime in the images, not by the services' settings.
@@ -46,8 +48,13 @@ class ServiceSettings:
     def env_names(self) -> frozenset[str]:
         """Every variable name (upper case) that sets one of the settings."""
         names: set[str] = set()
+        delimiter = self.settings_cls.model_config.get("env_nested_delimiter") or ""
         for field_name, info in self.settings_cls.model_fields.items():
-            names.update(_env_names(self.settings_cls, field_name, info, self.prefix))
+            outer = _env_names(self.settings_cls, field_name, info, self.prefix)
+            names.update(outer)
+            if delimiter:  # a nested model's fields: ORDER_WEBHOOKS__SECRET_KEYS
+                for name in outer:
+                    names.update(_nested_names(info.annotation, f"{name}{delimiter}", delimiter))
         return frozenset(names)
 
     def unknown(self, names: Iterator[str] | list[str] | set[str]) -> list[str]:
@@ -71,7 +78,21 @@ class ServiceSettings:
                     f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
                     for e in exc.errors()
                 ]
+            except SettingsError as exc:  # a value that is not even JSON where JSON is read
+                return [str(exc)]
         return []
+
+
+def _nested_names(annotation: Any, prefix: str, delimiter: str) -> set[str]:
+    """`PREFIX<FIELD>` for each field of a nested settings model (and of models nested in it)."""
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return set()
+    names = set()
+    for field_name, info in annotation.model_fields.items():
+        name = f"{prefix}{field_name}".upper()
+        names.add(name)
+        names |= _nested_names(info.annotation, f"{name}{delimiter}", delimiter)
+    return names
 
 
 def _env_names(cls: type[BaseSettings], field_name: str, info: FieldInfo, prefix: str) -> set[str]:
@@ -121,4 +142,6 @@ def placeholder(name: str) -> str:
     """A stand-in for a secret's value when only its reference is known."""
     if name.endswith("DATABASE_URL"):
         return "postgresql://svc:placeholder-secret-0123456789@db:5432/svc"
+    if name.endswith("SECRET_KEYS"):  # a JSON list of Fernet keys (32 bytes, url-safe base64)
+        return json.dumps([base64.urlsafe_b64encode(b"placeholder-fernet-key-32-bytes!").decode()])
     return "placeholder-secret-0123456789abcdef"
