@@ -7,15 +7,21 @@ import json
 import uuid
 from typing import Any
 
+import httpx
+from asgi_lifespan import LifespanManager
 from standardwebhooks import Webhook
 
+from order_svc.bootstrap import create_app
+from order_svc.config import Settings
 from xborder_events.customs import CustomsPrecheckPassed, ExportCleared, ParcelHeldAtCustoms
 from xborder_events.payments import PaymentSettled
 from xborder_events.shipping import ParcelArrivedAtDestination, ParcelDispatched, ShipmentCreated
 from xborder_events.testing import sample
+from xborder_platform.http.auth import issue_api_key
+from xborder_platform.webhooks import WebhookSettings
 
 from .conftest import Running
-from .test_orders_api import place
+from .test_orders_api import order_body, place
 
 WANTED = [
     "order.placed",
@@ -35,6 +41,8 @@ class Receiver:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.script = list(script or [])
+        #: While set, every connection is dropped without an answer (the receiver is down).
+        self.down = False
         self.server: asyncio.Server | None = None
 
     async def start(self) -> str:
@@ -49,6 +57,9 @@ class Receiver:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
+            if self.down:
+                writer.transport.abort()
+                return
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
@@ -209,3 +220,93 @@ async def test_registering_an_endpoint_takes_an_idempotency_key(running: Running
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
     assert [e["id"] for e in listed.json()["items"]] == [first.json()["id"]]
+
+
+async def test_an_endpoint_down_past_the_window_is_disabled_and_re_enabling_sends_the_backlog(
+    service_database, kafka_bootstrap: str, kafka_namespace
+) -> None:
+    """order-svc with a disable window of half a second: the receiver is down, the endpoint is
+    disabled, orders keep changing meanwhile; re-enabled, it gets every delivery, each order's
+    in order."""
+    settings = Settings(
+        database_url=await service_database("order_svc"),
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_topic_prefix=await kafka_namespace(),
+        consumer_fetch_max_wait_ms=10,
+        consumer_session_timeout_ms=6000,
+        consumer_heartbeat_interval_ms=1000,
+        relay_poll_interval_s=0.1,
+        log_level="WARNING",
+        webhooks=WebhookSettings(
+            allow_list=("127.0.0.1",),
+            poll_interval_s=0.05,
+            retry_schedule_s=(0.1,),
+            jitter=0,
+            disable_after_s=0.5,
+        ),
+    )
+    receiver = Receiver()
+    url = await receiver.start()
+    receiver.down = True
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        async with app.state.engine.begin() as conn:
+            key, _ = await issue_api_key(conn, role="storefront", merchant_id="m-1")
+        transport = httpx.ASGITransport(app=manager.app)
+        auth = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://svc", headers=auth
+        ) as client:
+
+            async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+                answer = await client.post(
+                    path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+                )
+                assert answer.status_code in (200, 201), answer.text
+                return dict(answer.json())
+
+            endpoint = await post(
+                "/v1/webhook-endpoints",
+                {"url": url, "event_types": ["order.placed", "order.cancelled"]},
+            )
+            hook = f"/v1/webhook-endpoints/{endpoint['id']}"
+            first = (await post("/v1/orders", order_body()))["id"]
+            for _ in range(200):
+                state = (await client.get(hook)).json()
+                if not state["enabled"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert (state["enabled"], state["disabled_reason"]) == (False, "failing")
+            # Orders go on changing while it is disabled: their deliveries are kept for later.
+            second = (await post("/v1/orders", order_body()))["id"]
+            await post(f"/v1/orders/{first}/cancel", {"reason": "buyer_request"})
+            await asyncio.sleep(0.5)
+            waiting = (await client.get(f"{hook}/deliveries")).json()["items"]
+            assert [d["status"] for d in waiting] == ["pending"] * 3
+            assert receiver.requests == []  # dropped connections record nothing
+
+            receiver.down = False
+            enabled = await client.patch(hook, json={"enabled": True})
+            assert enabled.status_code == 200, enabled.text
+            for _ in range(200):
+                if len(receiver.requests) >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)  # nothing more may come
+            delivered = (await client.get(f"{hook}/deliveries")).json()["items"]
+    await receiver.stop()
+
+    verifier = Webhook(endpoint["secret"])
+    for headers, body in receiver.requests:
+        verifier.verify(body, headers)
+    got = [(b["data"]["order_id"], b["type"]) for b in receiver.bodies()]
+    assert sorted(got) == sorted(
+        [(first, "order.placed"), (first, "order.cancelled"), (second, "order.placed")]
+    )
+    assert [t for o, t in got if o == first] == ["order.placed", "order.cancelled"]
+    assert [d["status"] for d in delivered] == ["delivered"] * 3
+    first_placed = next(
+        d for d in delivered if d["order_id"] == first and d["event_type"] == "order.placed"
+    )
+    assert first_placed["attempt_count"] >= 3  # failed while down, then once delivered
+    assert all(a["status_code"] is None for a in first_placed["attempts"][:-1])
