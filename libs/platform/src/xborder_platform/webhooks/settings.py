@@ -92,7 +92,10 @@ class WebhookSettings(BaseModel):
         description="How often an idle sender looks for due deliveries, in seconds.",
     )
     batch_size: int = Field(
-        default=100, ge=1, le=10_000, description="Due endpoints a sender picks per poll."
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Due lanes (one order's deliveries to one endpoint) a sender picks per poll.",
     )
     retention_s: float = Field(
         default=30 * DAY_S,
