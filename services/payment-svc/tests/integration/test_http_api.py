@@ -17,8 +17,8 @@ from sqlalchemy import exc, text
 from sqlalchemy.engine import Connection
 
 from payment_svc.adapters.tables import metadata
-from payment_svc.domain.cards import looks_like_pan
 from xborder_events.payments import PaymentSettled
+from xborder_platform.http.card_data import looks_like_pan
 
 pytestmark = pytest.mark.integration
 

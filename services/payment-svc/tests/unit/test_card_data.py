@@ -2,7 +2,7 @@
 
 import pytest
 
-from payment_svc.domain.cards import find_card_data, looks_like_pan, luhn_valid
+from xborder_platform.http.card_data import find_card_data, looks_like_pan, luhn_valid
 
 
 @pytest.mark.parametrize(

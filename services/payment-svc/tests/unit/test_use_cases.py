@@ -33,7 +33,7 @@ from payment_svc.adapters.providers.sandbox import (
     SandboxWalletProvider,
 )
 from payment_svc.domain import idempotency
-from payment_svc.domain.cards import REDACTED_TOKEN, looks_like_pan
+from payment_svc.domain.cards import REDACTED_TOKEN
 from payment_svc.domain.fees import FeeRule, FeeSchedule
 from payment_svc.domain.fx import Rate
 from payment_svc.domain.ledger import Transaction
@@ -55,6 +55,7 @@ from xborder_events.payments import (
     PaymentSettled,
 )
 from xborder_events.testing import sample
+from xborder_platform.http.card_data import looks_like_pan
 from xborder_platform.logging import configure_logging
 
 NOW = datetime(2025, 11, 28, 9, 30, tzinfo=UTC)

@@ -17,7 +17,7 @@ from datetime import datetime
 import structlog
 
 from payment_svc.domain import idempotency
-from payment_svc.domain.cards import REDACTED_TOKEN, looks_like_pan
+from payment_svc.domain.cards import REDACTED_TOKEN
 from payment_svc.domain.errors import FeesExceedAmount
 from payment_svc.domain.fees import NoFeeRule
 from payment_svc.domain.fx import NoRate
@@ -34,6 +34,7 @@ from payment_svc.service_layer import integration
 from payment_svc.service_layer.context import Services, Tx
 from payment_svc.service_layer.fx import quote_for
 from xborder_events.orders import OrderPlaced
+from xborder_platform.http.card_data import looks_like_pan
 
 log = structlog.get_logger(__name__)
 
