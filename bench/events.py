@@ -35,6 +35,11 @@ WANTED = CLOSING | {
 }
 
 
+#: Events that say something about an order without moving it on (an ETA revised by lane
+#: statistics can follow any step): left out of `Tracker.stage`.
+NOT_A_STEP = frozenset({"DeliveryEstimateRevised"})
+
+
 def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
@@ -128,8 +133,9 @@ class Tracker:
             return
         headers = dict(record.headers)
         ce_type = headers.get("ce_type", b"").decode()
-        if record.key:
-            self.stage[record.key.decode()] = ce_type.split(".")[1] if "." in ce_type else ce_type
+        name = ce_type.split(".")[1] if "." in ce_type else ce_type
+        if record.key and name not in NOT_A_STEP:
+            self.stage[record.key.decode()] = name
         if ce_type not in WANTED:
             return
         event = json.loads(record.value)

@@ -94,3 +94,17 @@ def test_orders_in_flight_are_counted_by_their_last_event():
     tracker.orders["c"] = OrderTrack(placed_events=1, closings={"OrderCompleted": 1})
     tracker.stage.update(a="PaymentSettled", b="PaymentSettled", c="OrderCompleted")
     assert tracker.in_flight_stages() == {"PaymentSettled": 2}
+
+
+class _Record:
+    def __init__(self, key: str, ce_type: str, offset: int) -> None:
+        self.topic, self.partition, self.offset = "xborder.shipping.v1", 0, offset
+        self.key, self.headers, self.value = key.encode(), [("ce_type", ce_type.encode())], b"{}"
+
+
+def test_an_eta_revision_does_not_hide_the_step_an_order_is_at():
+    tracker = Tracker("127.0.0.1:9")
+    tracker._add(_Record("o1", "xborder.ParcelInTransit.v1", 0), 0.0)
+    tracker._add(_Record("o1", "xborder.DeliveryEstimateRevised.v1", 1), 0.0)
+    assert tracker.stage == {"o1": "ParcelInTransit"}
+    assert tracker.ends == {("xborder.shipping.v1", 0): 2}
