@@ -53,6 +53,8 @@ def test_grouped_or_embedded_numbers_are_found(text: str) -> None:
         "41111111111111111111",  # 20 digits: too long
         "2025-11-28T09:30:00Z",
         "5b1f2c9e-8a47-4d3b-9c61-0e2f7a8d4b10",
+        "RF71XB7K2M9P4Q",  # a bank-wire reference
+        "36.00",
         "tok_visa",
         "L4111111111111111",  # glued to a letter: part of an identifier
         "3e04111111111111111fa9c2",  # digits inside a hex id
@@ -63,7 +65,10 @@ def test_other_values_are_not_card_numbers(text: str) -> None:
 
 
 def test_the_path_of_the_offending_field_is_reported() -> None:
-    body = {"lines": [{"ok": "x"}, {"memo": ["fine", "4111 1111 1111 1111"]}]}
+    body = {
+        "amount": {"amount": "1.00", "currency": "USD"},
+        "lines": [{"ok": "x"}, {"memo": ["fine", "4111 1111 1111 1111"]}],
+    }
     assert find_card_data(body) == "lines[1].memo[1]"
 
 
@@ -76,10 +81,14 @@ def test_keys_naming_card_data_are_refused_whatever_their_value(key: str) -> Non
 
 def test_a_key_that_is_a_card_number_is_not_repeated() -> None:
     assert find_card_data({"notes": {"4111111111111111": "x"}}) == "notes.<card number>"
+    path = find_card_data({"meta": {"4111-1111-1111-1111": "x"}})
+    assert path == "meta.<card number>"
+    assert not looks_like_pan(path)
 
 
 def test_numbers_are_checked_as_digits_and_booleans_are_not() -> None:
     assert find_card_data({"n": 4111111111111111}) == "n"
+    assert find_card_data({"n": "4111111111111111"}) == "n"
     assert find_card_data({"flag": True, "count": 3}) is None
     assert find_card_data("4111111111111111") == "$"
 
