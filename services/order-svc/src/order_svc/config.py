@@ -1,6 +1,8 @@
 """Settings: every variable has the service's prefix, plus the shared KAFKA_BOOTSTRAP_SERVERS."""
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from xborder_platform.settings import DEV_PASSWORD, BaseServiceSettings
@@ -22,7 +24,15 @@ class Settings(BaseServiceSettings):
     webhooks: WebhookSettings = Field(
         default_factory=WebhookSettings,
         description="Outbound webhooks to merchants: ORDER_WEBHOOKS__<FIELD> (lists as JSON), "
-        "e.g. ORDER_WEBHOOKS__ALLOW_LIST='[\"hooks.internal\"]'. Set "
-        "ORDER_WEBHOOKS__SECRET_KEYS in production: without it signing secrets are stored in "
-        "clear.",
+        "e.g. ORDER_WEBHOOKS__ALLOW_LIST='[\"hooks.internal\"]'. ORDER_WEBHOOKS__SECRET_KEYS "
+        "is required in production: without it signing secrets would be stored in clear.",
     )
+
+    @model_validator(mode="after")
+    def _webhook_secrets_encrypted(self) -> Self:
+        if self.environment == "production" and not self.webhooks.secret_keys:
+            raise ValueError(
+                "ORDER_WEBHOOKS__SECRET_KEYS is required in production: merchants' webhook "
+                "signing secrets are encrypted at rest with these keys"
+            )
+        return self
