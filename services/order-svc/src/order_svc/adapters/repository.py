@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +30,27 @@ from order_svc.domain.status import OrderStatus
 #: The order's view facts: one JSONB column each.
 INFO_COLUMNS = ("payment", "shipment", "customs")
 
+# The statements are built once and executed with parameters: SQLAlchemy then reuses their
+# compiled form instead of building and hashing a new statement for every order and event
+# (a sixth of intake's CPU when built per call; see docs/performance.md).
+_INSERT_ORDER = orders.insert()
+_INSERT_LINES = order_lines.insert()
+_GET_ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
+_GET_ORDER_FOR_UPDATE = _GET_ORDER.with_for_update()
+_GET_LINES = (
+    select(order_lines)
+    .where(order_lines.c.order_id == bindparam("order_id"))
+    .order_by(order_lines.c.line_no)
+)
+# The SET clause comes from the parameters' keys (status, facts, updated_at, the info columns).
+_SAVE_PROGRESS = update(orders).where(orders.c.id == bindparam("progress_of"))
+_INSERT_TIMELINE = (
+    insert(order_timeline)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(order_timeline.c.seq)
+)
+_HAS_EVENT = select(order_timeline.c.seq).where(order_timeline.c.event_id == bindparam("event_id"))
+
 
 class SqlOrderRepository:
     """Reads and writes orders on the caller's connection; never commits."""
@@ -39,10 +60,9 @@ class SqlOrderRepository:
 
     async def add(self, order: Order) -> None:
         """Insert a new order and its lines."""
-        await self.conn.execute(orders.insert().values(_order_values(order)))
+        await self.conn.execute(_INSERT_ORDER, _order_values(order))
         await self.conn.execute(
-            order_lines.insert(),
-            [{"order_id": order.id, **asdict(line)} for line in order.lines],
+            _INSERT_LINES, [{"order_id": order.id, **asdict(line)} for line in order.lines]
         )
 
     async def get(
@@ -50,33 +70,27 @@ class SqlOrderRepository:
     ) -> Order | None:
         """The order, or None. `for_update` locks its row until the transaction ends, so that
         writers of one order (consumers, the cancel route) take turns and emit in commit order."""
-        query = select(orders).where(orders.c.id == order_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).one_or_none()
+        query = _GET_ORDER_FOR_UPDATE if for_update else _GET_ORDER
+        row = (await self.conn.execute(query, {"order_id": order_id})).one_or_none()
         if row is None:
             return None
         lines: tuple[OrderLine, ...] = ()
         if with_lines:
-            result = await self.conn.execute(
-                select(order_lines)
-                .where(order_lines.c.order_id == order_id)
-                .order_by(order_lines.c.line_no)
-            )
+            result = await self.conn.execute(_GET_LINES, {"order_id": order_id})
             lines = tuple(_line(r) for r in result)
         return order_from_row(row, lines)
 
     async def save_progress(self, order: Order) -> None:
         """Store the order's status, facts and view facts."""
         await self.conn.execute(
-            update(orders)
-            .where(orders.c.id == order.id)
-            .values(
-                status=order.status.value,
-                facts=order.progress.facts.to_json(),
-                updated_at=order.updated_at,
+            _SAVE_PROGRESS,
+            {
+                "progress_of": order.id,
+                "status": order.status.value,
+                "facts": order.progress.facts.to_json(),
+                "updated_at": order.updated_at,
                 **{name: dict(order.info.get(name, {})) for name in INFO_COLUMNS},
-            )
+            },
         )
 
     async def add_timeline(self, entries: Sequence[TimelineEntry]) -> list[bool]:
@@ -85,20 +99,13 @@ class SqlOrderRepository:
         for entry in entries:
             values = asdict(entry)
             values["status"] = entry.status.value
-            inserted = await self.conn.scalar(
-                insert(order_timeline)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(order_timeline.c.seq)
-            )
+            inserted = await self.conn.scalar(_INSERT_TIMELINE, values)
             added.append(inserted is not None)
         return added
 
     async def has_event(self, event_id: UUID) -> bool:
         """True when the event is already on some order's timeline."""
-        found = await self.conn.scalar(
-            select(order_timeline.c.seq).where(order_timeline.c.event_id == event_id)
-        )
+        found = await self.conn.scalar(_HAS_EVENT, {"event_id": event_id})
         return found is not None
 
 
