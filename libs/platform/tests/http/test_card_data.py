@@ -64,6 +64,25 @@ def test_other_values_are_not_card_numbers(text: str) -> None:
     assert not looks_like_pan(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "50854097-5310-4165-acbd-1f4791617f3a",  # a quote id refused before: 16 digits, Luhn
+        "12345678-1234-4123-8123-123456789012",  # every group digits
+        "50854097-5310-4165-ACBD-1F4791617F3A",
+    ],
+)
+def test_uuids_are_not_card_numbers(text: str) -> None:
+    assert luhn_valid("5085409753104165")  # what the first three groups read as, ungrouped
+    assert not looks_like_pan(text)
+    assert find_card_data({"shipping": {"quote_id": text}}) is None
+
+
+def test_a_card_number_beside_a_uuid_is_still_found() -> None:
+    assert looks_like_pan("order 50854097-5310-4165-acbd-1f4791617f3a card 4111 1111 1111 1111")
+    assert looks_like_pan("50854097-5310-4165")  # not a UUID: dash-grouped digits that pass Luhn
+
+
 def test_the_path_of_the_offending_field_is_reported() -> None:
     body = {
         "amount": {"amount": "1.00", "currency": "USD"},
