@@ -1,7 +1,7 @@
 """ISO 4217 currencies and their minor units (decimal places), from the ISO 4217 list of 2025.
 
 Only currencies in circulation are listed; funds and precious-metal codes without minor units
-(XAU, XDR, XTS, XXX, ...) are not money that xborder moves.
+(XAU, XDR, XTS, the "no currency" code, ...) are not money that xborder moves.
 """
 
 from types import MappingProxyType

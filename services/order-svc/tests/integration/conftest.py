@@ -173,13 +173,13 @@ async def _read_forever(bootstrap: str, topic: str, sink: OrdersTopic) -> None:
         await asyncio.wait_for(consumer.stop(), timeout=10)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def running(order_db: str, kafka_bootstrap: str) -> AsyncIterator[Running]:
-    """order-svc with its relay and consumers, API keys for m-1, m-2 and an operator."""
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    await create_topics(kafka_bootstrap, [f"{prefix}{t}" for t in ALL_TOPICS], partitions=3)
-    settings = Settings(
-        database_url=order_db,
+def tuned_settings(
+    database_url: str, *, kafka_bootstrap: str, prefix: str, **webhooks: Any
+) -> Settings:
+    """order-svc tuned for tests: quick consumers and relay, webhooks to loopback receivers
+    (allowed here, refused by default), polled often, with no jitter; `webhooks` overrides."""
+    return Settings(
+        database_url=database_url,  # type: ignore[arg-type]
         kafka_bootstrap_servers=kafka_bootstrap,
         kafka_topic_prefix=prefix,
         consumer_fetch_max_wait_ms=10,
@@ -187,10 +187,19 @@ async def running(order_db: str, kafka_bootstrap: str) -> AsyncIterator[Running]
         consumer_heartbeat_interval_ms=1000,
         relay_poll_interval_s=0.1,
         log_level="WARNING",
-        # Tests' webhook receivers listen on loopback: allowed here, refused by default.
         webhooks=WebhookSettings(
-            allow_list=("127.0.0.1",), poll_interval_s=0.05, time_scale=0.001, jitter=0
+            **{"allow_list": ("127.0.0.1",), "poll_interval_s": 0.05, "jitter": 0, **webhooks}
         ),
+    )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def running(order_db: str, kafka_bootstrap: str) -> AsyncIterator[Running]:
+    """order-svc with its relay and consumers, API keys for m-1, m-2 and an operator."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await create_topics(kafka_bootstrap, [f"{prefix}{t}" for t in ALL_TOPICS], partitions=3)
+    settings = tuned_settings(
+        order_db, kafka_bootstrap=kafka_bootstrap, prefix=prefix, time_scale=0.001
     )
     app = create_app(settings)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")

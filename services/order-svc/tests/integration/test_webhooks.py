@@ -12,15 +12,13 @@ from asgi_lifespan import LifespanManager
 from standardwebhooks import Webhook
 
 from order_svc.bootstrap import create_app
-from order_svc.config import Settings
 from xborder_events.customs import CustomsPrecheckPassed, ExportCleared, ParcelHeldAtCustoms
 from xborder_events.payments import PaymentSettled
 from xborder_events.shipping import ParcelArrivedAtDestination, ParcelDispatched, ShipmentCreated
 from xborder_events.testing import sample
 from xborder_platform.http.auth import issue_api_key
-from xborder_platform.webhooks import WebhookSettings
 
-from .conftest import Running
+from .conftest import Running, tuned_settings
 from .test_orders_api import order_body, place
 
 WANTED = [
@@ -228,22 +226,12 @@ async def test_an_endpoint_down_past_the_window_is_disabled_and_re_enabling_send
     """order-svc with a disable window of half a second: the receiver is down, the endpoint is
     disabled, orders keep changing meanwhile; re-enabled, it gets every delivery, each order's
     in order."""
-    settings = Settings(
-        database_url=await service_database("order_svc"),
-        kafka_bootstrap_servers=kafka_bootstrap,
-        kafka_topic_prefix=await kafka_namespace(),
-        consumer_fetch_max_wait_ms=10,
-        consumer_session_timeout_ms=6000,
-        consumer_heartbeat_interval_ms=1000,
-        relay_poll_interval_s=0.1,
-        log_level="WARNING",
-        webhooks=WebhookSettings(
-            allow_list=("127.0.0.1",),
-            poll_interval_s=0.05,
-            retry_schedule_s=(0.1,),
-            jitter=0,
-            disable_after_s=0.5,
-        ),
+    settings = tuned_settings(
+        await service_database("order_svc"),
+        kafka_bootstrap=kafka_bootstrap,
+        prefix=await kafka_namespace(),
+        retry_schedule_s=(0.1,),
+        disable_after_s=0.5,
     )
     receiver = Receiver()
     url = await receiver.start()
